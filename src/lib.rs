@@ -1,0 +1,1 @@
+//! tenet: compile a GitOps `tenants/` directory into deterministic Kubernetes manifests.
