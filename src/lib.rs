@@ -1,1 +1,22 @@
-//! tenet: compile a GitOps `tenants/` directory into deterministic Kubernetes manifests.
+//! tenet: compile a GitOps `tenants/` directory into deterministic Kubernetes multi-tenancy
+//! manifests.
+//!
+//! The pipeline, one module per stage: [`load`] → [`document`] (parse) → [`validate`] →
+//! [`render`] → [`canonical`] → [`plan`] → [`write`]. [`pipeline::compile`] runs the pure
+//! stages in one call. Only `load` and `write` touch the filesystem; nothing here prints.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod canonical;
+pub mod cidr;
+pub mod diagnostic;
+pub mod document;
+pub mod kube;
+pub mod load;
+pub mod model;
+pub mod names;
+pub mod pipeline;
+pub mod plan;
+pub mod render;
+pub mod templates;
+pub mod validate;
+pub mod write;

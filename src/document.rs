@@ -1,0 +1,379 @@
+//! Stage 2, `parse`: split each input file into YAML documents and deserialize each into the
+//! raw, span-carrying type of its kind. Unknown fields are denied here; meaning is checked in
+//! `validate`.
+//!
+//! Documents are split at `---` lines and parsed one by one, so that an error in one document
+//! never hides the errors of the next.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{MapAccess, Visitor};
+use serde_saphyr::{MessageFormatter, Spanned};
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Span};
+use crate::load::{SourceFile, Sources};
+
+pub const API_VERSION: &str = "tenet.dev/v1alpha1";
+pub const KINDS: [&str; 4] = ["Tenant", "User", "Namespace", "Network"];
+
+/// A string from the input with the place it was written.
+pub type Text = Spanned<String>;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TenantDocument {
+    pub api_version: Text,
+    pub kind: Text,
+    pub metadata: Metadata,
+    #[serde(default)]
+    pub spec: Option<TenantSpec>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TenantSpec {
+    pub display_name: Option<Text>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UserDocument {
+    pub api_version: Text,
+    pub kind: Text,
+    pub metadata: Metadata,
+    pub spec: UserSpec,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UserSpec {
+    pub tenant: Text,
+    pub username: Option<Text>,
+    pub display_name: Option<Text>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NamespaceDocument {
+    pub api_version: Text,
+    pub kind: Text,
+    pub metadata: NamespaceMetadata,
+    pub spec: NamespaceSpec,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NamespaceSpec {
+    pub tenant: Text,
+    #[serde(default)]
+    pub owners: Vec<Text>,
+    pub network: Option<Text>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NetworkDocument {
+    pub api_version: Text,
+    pub kind: Text,
+    pub metadata: Metadata,
+    pub spec: Spanned<NetworkSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NetworkSpec {
+    pub tenant: Text,
+    pub subnets: Option<Spanned<Vec<SubnetSpec>>>,
+    #[serde(rename = "providerNetworkID")]
+    pub provider_network_id: Option<Text>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SubnetSpec {
+    pub cidr: Text,
+    pub gateway: Option<Text>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Metadata {
+    pub name: Text,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NamespaceMetadata {
+    pub name: Text,
+    #[serde(default)]
+    pub labels: TextMap,
+    #[serde(default)]
+    pub annotations: TextMap,
+}
+
+/// A string-to-string mapping whose keys and values both keep their positions.
+#[derive(Debug, Clone, Default)]
+pub struct TextMap(pub Vec<(Text, Text)>);
+
+impl<'de> Deserialize<'de> for TextMap {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextMapVisitor;
+        impl<'de> Visitor<'de> for TextMapVisitor {
+            type Value = TextMap;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping of strings to strings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TextMap, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<Text, Text>()? {
+                    entries.push(entry);
+                }
+                Ok(TextMap(entries))
+            }
+        }
+        deserializer.deserialize_map(TextMapVisitor)
+    }
+}
+
+/// Only `apiVersion` and `kind`, read first to choose the document's type.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DocumentHeader {
+    api_version: Option<Text>,
+    kind: Option<Text>,
+}
+
+/// Where a document sits in its file, to turn document-relative positions into file positions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocumentOrigin {
+    /// Index into `Sources::files`.
+    pub file: usize,
+    /// Lines before the document's first line.
+    pub line_offset: u64,
+    /// Bytes before the document's first byte.
+    pub byte_offset: usize,
+}
+
+#[derive(Debug, Clone)]
+pub enum RawObject {
+    Tenant(TenantDocument),
+    User(UserDocument),
+    Namespace(NamespaceDocument),
+    Network(NetworkDocument),
+}
+
+#[derive(Debug, Clone)]
+pub struct RawDocument {
+    pub origin: DocumentOrigin,
+    pub object: RawObject,
+}
+
+/// A piece of a file holding one YAML document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocumentSlice<'a> {
+    pub text: &'a str,
+    pub line_offset: u64,
+    pub byte_offset: usize,
+}
+
+/// Splits a YAML stream at document-start markers (`---` at the start of a line). YAML forbids
+/// such a line inside any scalar, so this split is exact. Slices with no content (only
+/// comments, markers or blank lines) are dropped.
+pub fn split_documents(text: &str) -> Vec<DocumentSlice<'_>> {
+    let mut starts = vec![(0usize, 0u64)];
+    let mut line_start = 0usize;
+    for (line_number, line) in text.split_inclusive('\n').enumerate() {
+        if line_start > 0 && is_document_start(line) {
+            starts.push((line_start, line_number as u64));
+        }
+        line_start += line.len();
+    }
+    let mut slices = Vec::with_capacity(starts.len());
+    for (i, &(start, line_offset)) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).map_or(text.len(), |&(next, _)| next);
+        let slice = &text[start..end];
+        if has_content(slice) {
+            slices.push(DocumentSlice {
+                text: slice,
+                line_offset,
+                byte_offset: start,
+            });
+        }
+    }
+    slices
+}
+
+fn is_document_start(line: &str) -> bool {
+    line.strip_prefix("---")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+}
+
+fn has_content(slice: &str) -> bool {
+    slice.lines().any(|line| {
+        let line = if is_document_start(line) { &line[3..] } else { line };
+        let trimmed = line.trim();
+        !(trimmed.is_empty() || trimmed.starts_with('#') || trimmed == "..." || trimmed.starts_with('%'))
+    })
+}
+
+/// The parser limits for input documents: nesting and alias expansion are capped so hostile
+/// files fail fast with an error instead of exhausting the stack or memory.
+pub fn parse_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        with_snippet: false,
+        budget: serde_saphyr::budget! {
+            max_depth: 64,
+            max_aliases: 1_000,
+            max_anchors: 1_000,
+        },
+    }
+}
+
+impl DocumentOrigin {
+    /// Converts a position reported by the YAML parser into a file position.
+    pub fn span(&self, location: &serde_saphyr::Location) -> Span {
+        let span = location.span();
+        Span {
+            line: self.line_offset + location.line(),
+            column: location.column(),
+            offset: self.byte_offset + span.byte_offset().unwrap_or(span.offset()) as usize,
+            len: span.byte_len().unwrap_or(span.len()).max(1) as usize,
+        }
+    }
+
+    pub fn span_of<T>(&self, spanned: &Spanned<T>) -> Span {
+        self.span(&spanned.referenced)
+    }
+
+    /// The first line of the document, for problems about the document as a whole.
+    pub fn start(&self) -> Span {
+        Span {
+            line: self.line_offset + 1,
+            column: 1,
+            offset: self.byte_offset,
+            len: 1,
+        }
+    }
+}
+
+/// The parser's message without its position (tenet reports positions itself).
+pub fn yaml_error_message(err: &serde_saphyr::Error) -> String {
+    let mut message = serde_saphyr::DefaultMessageFormatter.format_message(err.without_snippet()).into_owned();
+    if let Some(cut) = message.rfind(" at line ") {
+        message.truncate(cut);
+    }
+    message
+}
+
+/// Turns a parser error into a diagnostic at the right place in the file.
+pub fn yaml_error(file: &SourceFile, origin: &DocumentOrigin, err: &serde_saphyr::Error) -> Diagnostic {
+    let bare = err.without_snippet();
+    let message = yaml_error_message(err);
+    let span = bare
+        .location()
+        .filter(|l| l.line() > 0)
+        .map(|l| origin.span(&l))
+        .unwrap_or_else(|| origin.start());
+    let help = if message.contains("unknown field") {
+        "remove the field or correct its spelling; the input reference in README.md lists every field"
+    } else if message.contains("missing field") {
+        "add the missing field; the input reference in README.md lists every required field"
+    } else if message.contains("duplicate mapping key") {
+        "each key may appear only once in a mapping; remove one of them"
+    } else if message.contains("budget") || message.contains("alias") || message.contains("depth") {
+        "tenant files need neither deep nesting nor heavy alias use; write the values out"
+    } else {
+        "fix the YAML at this position; quote strings that contain special characters"
+    };
+    Diagnostic::error(&file.display_path, Some(span), format!("invalid document: {message}")).with_help(help)
+}
+
+/// Parses every document of every file. Returns the documents that parsed, and a diagnostic
+/// for each that did not.
+pub fn parse_documents(sources: &Sources) -> (Vec<RawDocument>, Diagnostics) {
+    let mut documents = Vec::new();
+    let mut diagnostics = Diagnostics::default();
+    for (index, file) in sources.files.iter().enumerate() {
+        for slice in split_documents(&file.text) {
+            let origin = DocumentOrigin {
+                file: index,
+                line_offset: slice.line_offset,
+                byte_offset: slice.byte_offset,
+            };
+            match parse_document(file, &origin, slice.text) {
+                Ok(object) => documents.push(RawDocument { origin, object }),
+                Err(diagnostic) => diagnostics.push(diagnostic),
+            }
+        }
+    }
+    (documents, diagnostics)
+}
+
+fn parse_document(file: &SourceFile, origin: &DocumentOrigin, text: &str) -> Result<RawObject, Diagnostic> {
+    let header: DocumentHeader =
+        serde_saphyr::from_str_with_options(text, parse_options()).map_err(|err| yaml_error(file, origin, &err))?;
+    let path = &file.display_path;
+    let api_version = header.api_version.ok_or_else(|| {
+        Diagnostic::error(path, Some(origin.start()), "document has no `apiVersion`")
+            .with_help(format!("add `apiVersion: {API_VERSION}` to the document"))
+    })?;
+    if api_version.value != API_VERSION {
+        return Err(Diagnostic::error(
+            path,
+            Some(origin.span_of(&api_version)),
+            format!("unknown apiVersion `{}`", api_version.value),
+        )
+        .with_help(format!("tenet reads `apiVersion: {API_VERSION}`")));
+    }
+    let kind = header.kind.ok_or_else(|| {
+        Diagnostic::error(path, Some(origin.start()), "document has no `kind`")
+            .with_help(format!("add `kind:` with one of {}", KINDS.join(", ")))
+    })?;
+    let parse = |text| -> Result<RawObject, serde_saphyr::Error> {
+        Ok(match kind.value.as_str() {
+            "Tenant" => RawObject::Tenant(serde_saphyr::from_str_with_options(text, parse_options())?),
+            "User" => RawObject::User(serde_saphyr::from_str_with_options(text, parse_options())?),
+            "Namespace" => RawObject::Namespace(serde_saphyr::from_str_with_options(text, parse_options())?),
+            _ => RawObject::Network(serde_saphyr::from_str_with_options(text, parse_options())?),
+        })
+    };
+    if !KINDS.contains(&kind.value.as_str()) {
+        let mut diagnostic = Diagnostic::error(path, Some(origin.span_of(&kind)), format!("unknown kind `{}`", kind.value));
+        let suggestion = KINDS.iter().find(|k| k.eq_ignore_ascii_case(&kind.value));
+        diagnostic = match suggestion {
+            Some(k) => diagnostic.with_help(format!("kinds are case-sensitive: write `{k}`")),
+            None => diagnostic.with_help(format!("tenet reads the kinds {}", KINDS.join(", "))),
+        };
+        return Err(diagnostic);
+    }
+    parse(text).map_err(|err| yaml_error(file, origin, &err))
+}
+
+/// A convenience for maps built from `TextMap` once duplicates are ruled out.
+pub fn text_map_values(map: &TextMap) -> BTreeMap<String, String> {
+    map.0.iter().map(|(k, v)| (k.value.clone(), v.value.clone())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_at_document_markers_only_at_line_start() {
+        let text = "a: 1\n---\nb: 2\n  ---\n--- # c\nc: 3\n---\n# only a comment\n";
+        let slices = split_documents(text);
+        assert_eq!(slices.len(), 3);
+        assert_eq!(slices[0].text, "a: 1\n");
+        assert_eq!(slices[1].line_offset, 1);
+        assert_eq!(slices[1].text, "---\nb: 2\n  ---\n");
+        assert_eq!(slices[2].line_offset, 4);
+        assert_eq!(slices[2].byte_offset, text.find("--- # c").unwrap());
+    }
+
+    #[test]
+    fn a_line_starting_with_four_dashes_is_not_a_marker() {
+        assert_eq!(split_documents("a: |\n  x\n----\n").len(), 1);
+    }
+}

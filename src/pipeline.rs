@@ -1,0 +1,122 @@
+//! The whole compiler as one pure function: sources and templates in, a Plan (or every
+//! diagnostic) out. `main` and the tests run exactly this.
+
+use std::collections::BTreeMap;
+
+use crate::canonical::{canonicalize, to_canonical_yaml};
+use crate::diagnostic::Diagnostics;
+use crate::document::parse_documents;
+use crate::kube::{ObjectIdentity, check_schema, identity_of};
+use crate::load::Sources;
+use crate::model::Model;
+use crate::plan::{Plan, PlannedObject, object_path};
+use crate::render::{RenderedObject, output_diagnostic, render};
+use crate::templates::TemplateSet;
+use crate::validate::validate;
+
+/// A successful compilation.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub model: Model,
+    pub objects: Vec<PlannedObject>,
+    pub plan: Plan,
+}
+
+/// Parses and validates the input alone (what `tenet validate` runs).
+pub fn validate_sources(sources: &Sources) -> Result<Model, Diagnostics> {
+    let (documents, mut diagnostics) = parse_documents(sources);
+    let (model, validation) = validate(sources, &documents);
+    diagnostics.extend(validation);
+    if diagnostics.has_errors() {
+        return Err(diagnostics.sorted());
+    }
+    Ok(model)
+}
+
+/// load → parse → validate → render → check → canonicalize → plan.
+pub fn compile(sources: &Sources, templates: &TemplateSet) -> Result<Compiled, Diagnostics> {
+    let model = validate_sources(sources)?;
+    let (rendered, diagnostics) = render(&model, templates);
+    if diagnostics.has_errors() {
+        return Err(diagnostics.sorted());
+    }
+    let objects = check_objects(&model, templates, rendered)?;
+    let plan = Plan::from_objects(&objects, &sources.root_name);
+    Ok(Compiled { model, objects, plan })
+}
+
+/// Checks each rendered object (required fields, scope, schema, unique identity and path)
+/// and turns it into its canonical form.
+fn check_objects(model: &Model, templates: &TemplateSet, rendered: Vec<RenderedObject>) -> Result<Vec<PlannedObject>, Diagnostics> {
+    let mut diagnostics = Diagnostics::default();
+    let mut objects: Vec<PlannedObject> = Vec::with_capacity(rendered.len());
+    let mut by_identity: BTreeMap<ObjectIdentity, usize> = BTreeMap::new();
+    let mut by_path: BTreeMap<String, usize> = BTreeMap::new();
+    for mut object in rendered {
+        let identity = match identity_of(&object.value).and_then(|id| check_schema(&id, &object.value).map(|()| id)) {
+            Ok(identity) => identity,
+            Err(problem) => {
+                let offset = field_offset(&object.output.text, &problem.path);
+                let message = format!("{} (in the object rendered for {})", problem.message, object.rendered_for);
+                diagnostics.push(output_diagnostic(templates, model, &object.output, offset, message, "fix the template so that it emits a valid Kubernetes object"));
+                continue;
+            }
+        };
+        let path = object_path(&identity);
+        if let Some(&first) = by_identity.get(&identity).or_else(|| by_path.get(&path)) {
+            let other: &PlannedObject = &objects[first];
+            let message = format!(
+                "{identity} is produced twice: by {} (rendered for {}) and by {}",
+                object.template, object.rendered_for, other.template
+            );
+            diagnostics.push(output_diagnostic(templates, model, &object.output, 0, message, "each object must come from one template; rename one of them"));
+            continue;
+        }
+        canonicalize(&mut object.value);
+        let body = match to_canonical_yaml(&object.value) {
+            Ok(body) => body,
+            Err(err) => {
+                diagnostics.push(output_diagnostic(templates, model, &object.output, 0, format!("cannot write the object as YAML: {err}"), "simplify the object"));
+                continue;
+            }
+        };
+        let tenant = object
+            .value
+            .pointer("/metadata/labels/tenet.dev~1tenant")
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        by_identity.insert(identity.clone(), objects.len());
+        by_path.insert(path.clone(), objects.len());
+        objects.push(PlannedObject {
+            identity,
+            path,
+            body,
+            source: object.source,
+            template: object.template,
+            tenant,
+        });
+    }
+    if diagnostics.has_errors() {
+        return Err(diagnostics.sorted());
+    }
+    objects.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(objects)
+}
+
+/// The byte offset in a rendered document of the field at `path`, found by looking for its
+/// key line by line; the document start when it cannot be found.
+fn field_offset(text: &str, path: &[String]) -> usize {
+    let Some(key) = path.iter().rev().find(|p| p.parse::<usize>().is_err()) else {
+        return 0;
+    };
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start().trim_start_matches("- ").trim_start();
+        let unquoted = trimmed.trim_start_matches(['"', '\'']);
+        if unquoted.starts_with(key.as_str()) && unquoted[key.len()..].trim_start_matches(['"', '\'']).starts_with(':') {
+            return offset + (line.len() - trimmed.len());
+        }
+        offset += line.len();
+    }
+    0
+}

@@ -1,0 +1,297 @@
+//! Stage 4, `render`: run the templates over the model and parse what they produce into
+//! Kubernetes objects.
+
+use minijinja::value::Serde;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Span};
+use crate::document::split_documents;
+use crate::model::Model;
+use crate::templates::{TEMPLATE_NAMES, TemplateSet};
+
+/// One object produced by a template, before canonicalization.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedObject {
+    pub value: serde_json::Value,
+    /// The template that produced it, e.g. `user.yaml.j2`.
+    pub template: String,
+    /// What the template was rendered for, e.g. ``user `alice` ``; `cluster` for the cluster template.
+    pub rendered_for: String,
+    /// The input file behind the object (`tenants/...`), or `None` for cluster-wide objects.
+    pub source: Option<String>,
+    /// The object's own text in the template's output, and where that output came from, so
+    /// problems found later can point into the template.
+    pub output: RenderedText,
+}
+
+/// A rendered document and enough context to re-render it with source spans.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedText {
+    pub text: String,
+    /// Byte offset of this document within the whole rendered output.
+    pub offset: usize,
+    pub context: RenderContext,
+}
+
+/// Which object a template was rendered for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenderContext {
+    Cluster,
+    Tenant(String),
+    User(String),
+    Namespace(String),
+    Network(String),
+}
+
+impl RenderContext {
+    fn template(&self) -> &'static str {
+        match self {
+            RenderContext::Cluster => TEMPLATE_NAMES[0],
+            RenderContext::Tenant(_) => TEMPLATE_NAMES[1],
+            RenderContext::User(_) => TEMPLATE_NAMES[2],
+            RenderContext::Namespace(_) => TEMPLATE_NAMES[3],
+            RenderContext::Network(_) => TEMPLATE_NAMES[4],
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            RenderContext::Cluster => "the cluster".to_string(),
+            RenderContext::Tenant(n) => format!("tenant `{n}`"),
+            RenderContext::User(n) => format!("user `{n}`"),
+            RenderContext::Namespace(n) => format!("namespace `{n}`"),
+            RenderContext::Network(n) => format!("network `{n}`"),
+        }
+    }
+}
+
+/// Quotes any value as a YAML double-quoted scalar, so that strings such as `on`, `007`,
+/// `1e3`, `~` or `a: b` stay strings whatever a YAML 1.1 reader makes of bare scalars.
+pub fn yaml_quote(value: &Value) -> Result<String, minijinja::Error> {
+    if value.is_undefined() || value.is_none() {
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            "yaml_quote got no value; guard optional fields with `{% if ... %}`",
+        ));
+    }
+    let text = match value.as_str() {
+        Some(s) => s.to_string(),
+        None => value.to_string(),
+    };
+    // JSON string syntax is a subset of YAML's double-quoted scalars.
+    serde_json::to_string(&text).map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string()))
+}
+
+/// The template environment: no auto-escaping (this is YAML, not HTML), strict undefined
+/// variables, and the `yaml_quote` filter.
+pub fn environment(templates: &TemplateSet) -> (Environment<'static>, Diagnostics) {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.add_filter("yaml_quote", yaml_quote);
+    let mut diagnostics = Diagnostics::default();
+    for (name, source) in &templates.templates {
+        if let Err(err) = env.add_template_owned(name.clone(), source.text.clone()) {
+            diagnostics.push(template_error(templates, name, &err));
+        }
+    }
+    (env, diagnostics)
+}
+
+/// A template error (syntax, undefined variable, failed filter) at its place in the template.
+pub fn template_error(templates: &TemplateSet, name: &str, err: &minijinja::Error) -> Diagnostic {
+    let template_name = err.name().unwrap_or(name);
+    let source = templates.get(template_name);
+    let file = source.map_or_else(|| template_name.to_string(), |s| s.display_path.clone());
+    let span = match (source, err.range(), err.line()) {
+        (Some(source), Some(range), _) => Some(span_at(&source.text, range.start, range.len())),
+        (_, _, Some(line)) => Some(Span {
+            line: line as u64,
+            column: 1,
+            offset: 0,
+            len: 0,
+        }),
+        _ => None,
+    };
+    let mut message = format!("template error: {}", err.kind());
+    if let Some(detail) = err.detail() {
+        message.push_str(": ");
+        message.push_str(detail);
+    }
+    let help = match err.kind() {
+        minijinja::ErrorKind::UndefinedError => {
+            "this variable or attribute does not exist; the README lists what each template receives"
+        }
+        minijinja::ErrorKind::SyntaxError => "fix the template syntax (minijinja, a Jinja2 dialect)",
+        _ => "fix the template; the README lists what each template receives",
+    };
+    Diagnostic::error(file, span, message).with_help(help)
+}
+
+/// The span of `len` bytes at byte `offset` of `text`, with line and column counted from 1.
+pub fn span_at(text: &str, offset: usize, len: usize) -> Span {
+    let offset = offset.min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let column = text.get(line_start..offset).map_or(1, |s| s.chars().count() as u64 + 1);
+    Span {
+        line,
+        column,
+        offset,
+        len: len.max(1),
+    }
+}
+
+/// The values each template sees. The model is converted once and shared, so a run with many
+/// objects does not convert it again for every template call.
+struct Contexts {
+    model: Value,
+}
+
+impl Contexts {
+    fn for_render(&self, context: &RenderContext) -> Result<Value, minijinja::Error> {
+        let model = self.model.clone();
+        let pick = |collection: &str, name: &str| -> Result<Value, minijinja::Error> {
+            model.get_attr(collection)?.get_item(&Value::from(name))
+        };
+        let tenant_of = |item: &Value| -> Result<Value, minijinja::Error> {
+            let tenant = item.get_attr("tenant")?;
+            model.get_attr("tenants")?.get_item(&tenant)
+        };
+        Ok(match context {
+            RenderContext::Cluster => minijinja::context! { model },
+            RenderContext::Tenant(name) => {
+                let tenant = pick("tenants", name)?;
+                minijinja::context! { model, tenant }
+            }
+            RenderContext::User(name) => {
+                let user = pick("users", name)?;
+                let tenant = tenant_of(&user)?;
+                minijinja::context! { model, user, tenant }
+            }
+            RenderContext::Namespace(name) => {
+                let namespace = pick("namespaces", name)?;
+                let tenant = tenant_of(&namespace)?;
+                minijinja::context! { model, namespace, tenant }
+            }
+            RenderContext::Network(name) => {
+                let network = pick("networks", name)?;
+                let tenant = tenant_of(&network)?;
+                minijinja::context! { model, network, tenant }
+            }
+        })
+    }
+}
+
+fn render_contexts(model: &Model) -> Vec<(RenderContext, Option<String>)> {
+    let mut contexts = vec![(RenderContext::Cluster, None)];
+    contexts.extend(model.tenants.values().map(|t| (RenderContext::Tenant(t.name.clone()), Some(t.source.clone()))));
+    contexts.extend(model.users.values().map(|u| (RenderContext::User(u.name.clone()), Some(u.source.clone()))));
+    contexts.extend(model.namespaces.values().map(|n| (RenderContext::Namespace(n.name.clone()), Some(n.source.clone()))));
+    contexts.extend(model.networks.values().map(|n| (RenderContext::Network(n.name.clone()), Some(n.source.clone()))));
+    contexts
+}
+
+/// Renders every template for every object of its kind and parses the output.
+pub fn render(model: &Model, templates: &TemplateSet) -> (Vec<RenderedObject>, Diagnostics) {
+    let (env, mut diagnostics) = environment(templates);
+    if diagnostics.has_errors() {
+        return (Vec::new(), diagnostics);
+    }
+    let contexts = Contexts {
+        model: Value::from(Serde(model)),
+    };
+    let mut objects = Vec::new();
+    for (context, source) in render_contexts(model) {
+        let name = context.template();
+        let rendered = env
+            .get_template(name)
+            .and_then(|template| template.render(contexts.for_render(&context)?));
+        match rendered {
+            Ok(text) => parse_rendered(templates, model, &context, source, &text, &mut objects, &mut diagnostics),
+            Err(err) => {
+                let mut diagnostic = template_error(templates, name, &err);
+                diagnostic.message = format!("{} (rendering for {})", diagnostic.message, context.describe());
+                diagnostics.push(diagnostic);
+            }
+        }
+    }
+    (objects, diagnostics)
+}
+
+fn parse_rendered(
+    templates: &TemplateSet,
+    model: &Model,
+    context: &RenderContext,
+    source: Option<String>,
+    text: &str,
+    objects: &mut Vec<RenderedObject>,
+    diagnostics: &mut Diagnostics,
+) {
+    for slice in split_documents(text) {
+        let output = RenderedText {
+            text: slice.text.to_string(),
+            offset: slice.byte_offset,
+            context: context.clone(),
+        };
+        let parsed: Result<Option<serde_json::Value>, _> =
+            serde_saphyr::from_str_with_options(slice.text, crate::document::parse_options());
+        match parsed {
+            Ok(Some(value)) if !value.is_null() => objects.push(RenderedObject {
+                value,
+                template: context.template().to_string(),
+                rendered_for: context.describe(),
+                source: source.clone(),
+                output,
+            }),
+            Ok(_) => {}
+            Err(err) => {
+                let offset = err
+                    .without_snippet()
+                    .location()
+                    .and_then(|l| l.span().byte_offset())
+                    .map_or(0, |o| o as usize);
+                let mut message = crate::document::yaml_error_message(&err);
+                message = format!("template output is not valid YAML (rendering for {}): {message}", context.describe());
+                diagnostics.push(output_diagnostic(templates, model, &output, offset, message, "fix the template so that it renders valid YAML; quote values with `| yaml_quote`"));
+            }
+        }
+    }
+}
+
+/// A diagnostic about a rendered object, pointing at the template line that produced the
+/// output at `offset_in_document`.
+pub fn output_diagnostic(
+    templates: &TemplateSet,
+    model: &Model,
+    output: &RenderedText,
+    offset_in_document: usize,
+    message: String,
+    help: &str,
+) -> Diagnostic {
+    let name = output.context.template();
+    let file = templates.get(name).map_or_else(|| name.to_string(), |s| s.display_path.clone());
+    let span = template_span_for_output(templates, model, output, output.offset + offset_in_document);
+    Diagnostic::error(file, span, message).with_help(help)
+}
+
+/// Re-renders the template with output spans to find which template text produced the output
+/// byte at `output_offset`. Only called on the error path.
+fn template_span_for_output(templates: &TemplateSet, model: &Model, output: &RenderedText, output_offset: usize) -> Option<Span> {
+    let name = output.context.template();
+    let source = templates.get(name)?;
+    let (env, _) = environment(templates);
+    let template = env.get_template(name).ok()?;
+    let contexts = Contexts {
+        model: Value::from(Serde(model)),
+    };
+    let (_, spans) = template.render_with_spans(contexts.for_render(&output.context).ok()?).ok()?;
+    let span = spans.iter().find(|s| s.output_range().contains(&output_offset))?;
+    let source_offset = match span.kind() {
+        minijinja::OutputSpanKind::Raw => span.source_range().start + (output_offset - span.output_range().start),
+        _ => span.source_range().start,
+    };
+    Some(span_at(&source.text, source_offset, 1))
+}
+
