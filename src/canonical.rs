@@ -8,7 +8,13 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 /// RBAC list fields that are sets: sorting them changes no meaning.
-const RBAC_SET_FIELDS: [&str; 5] = ["apiGroups", "resources", "verbs", "resourceNames", "nonResourceURLs"];
+const RBAC_SET_FIELDS: [&str; 5] = [
+    "apiGroups",
+    "resources",
+    "verbs",
+    "resourceNames",
+    "nonResourceURLs",
+];
 
 /// Sorts the set-like parts of an object in place: the string lists inside RBAC rules, the
 /// rules themselves, and binding subjects. Duplicates in those sets are dropped.
@@ -32,7 +38,8 @@ pub fn canonicalize(value: &mut Value) {
     }
     if let Some(Value::Array(subjects)) = value.get_mut("subjects") {
         sort_dedup_by_key(subjects, |s| {
-            ["kind", "namespace", "name", "apiGroup"].map(|k| s.get(k).and_then(Value::as_str).unwrap_or("").to_string())
+            ["kind", "namespace", "name", "apiGroup"]
+                .map(|k| s.get(k).and_then(Value::as_str).unwrap_or("").to_string())
         });
     }
 }
@@ -90,14 +97,23 @@ impl Serialize for Ordered<'_> {
                         (Level::Top, "metadata") => Level::Metadata,
                         _ => Level::Other,
                     };
-                    out.serialize_entry(key, &Ordered { value: &map[key], level })?;
+                    out.serialize_entry(
+                        key,
+                        &Ordered {
+                            value: &map[key],
+                            level,
+                        },
+                    )?;
                 }
                 out.end()
             }
             Value::Array(items) => {
                 let mut out = serializer.serialize_seq(Some(items.len()))?;
                 for item in items {
-                    out.serialize_element(&Ordered { value: item, level: Level::Other })?;
+                    out.serialize_element(&Ordered {
+                        value: item,
+                        level: Level::Other,
+                    })?;
                 }
                 out.end()
             }
@@ -109,7 +125,11 @@ impl Serialize for Ordered<'_> {
 /// The canonical YAML text of one object. The serializer quotes every string that a YAML 1.1
 /// reader could take for something else (`on`, `no`, `y`, `007`, `1e3`, `~`, dates, ...).
 pub fn to_canonical_yaml(value: &Value) -> Result<String, String> {
-    serde_saphyr::to_string(&Ordered { value, level: Level::Top }).map_err(|e| e.to_string())
+    serde_saphyr::to_string(&Ordered {
+        value,
+        level: Level::Top,
+    })
+    .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -158,10 +178,25 @@ mod tests {
 
     #[test]
     fn quotes_strings_yaml_1_1_would_misread() {
-        let value = json!({"a": ["on", "no", "y", "true", "007", "1e3", "~", "2024-01-01", "off", "Yes"]});
+        let value =
+            json!({"a": ["on", "no", "y", "true", "007", "1e3", "~", "2024-01-01", "off", "Yes"]});
         let text = to_canonical_yaml(&value).unwrap();
-        for word in ["on", "no", "y", "true", "007", "1e3", "~", "2024-01-01", "off", "Yes"] {
-            assert!(text.contains(&format!("- \"{word}\"")), "{word} not quoted in:\n{text}");
+        for word in [
+            "on",
+            "no",
+            "y",
+            "true",
+            "007",
+            "1e3",
+            "~",
+            "2024-01-01",
+            "off",
+            "Yes",
+        ] {
+            assert!(
+                text.contains(&format!("- \"{word}\"")),
+                "{word} not quoted in:\n{text}"
+            );
         }
     }
 }

@@ -10,9 +10,9 @@ pub struct Cidr {
 
 impl Cidr {
     pub fn parse(text: &str) -> Result<Cidr, String> {
-        let (address, prefix) = text
-            .split_once('/')
-            .ok_or_else(|| format!("`{text}` is not a CIDR: it needs a prefix length, like `10.0.0.0/24`"))?;
+        let (address, prefix) = text.split_once('/').ok_or_else(|| {
+            format!("`{text}` is not a CIDR: it needs a prefix length, like `10.0.0.0/24`")
+        })?;
         let address: IpAddr = address
             .parse()
             .map_err(|_| format!("`{address}` is not an IPv4 or IPv6 address"))?;
@@ -20,7 +20,9 @@ impl Cidr {
         let prefix: u8 = prefix
             .parse()
             .ok()
-            .filter(|p| *p <= max && !prefix.starts_with('+') && (prefix == "0" || !prefix.starts_with('0')))
+            .filter(|p| {
+                *p <= max && !prefix.starts_with('+') && (prefix == "0" || !prefix.starts_with('0'))
+            })
             .ok_or_else(|| format!("prefix length `{prefix}` must be a number from 0 to {max}"))?;
         let cidr = Cidr { address, prefix };
         if cidr.network() != address {
@@ -84,8 +86,16 @@ mod tests {
         assert!(!c.contains("::1".parse().unwrap()));
         let v6 = Cidr::parse("fd00:10::/64").unwrap();
         assert!(v6.contains("fd00:10::1".parse().unwrap()));
-        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
-        assert!(Cidr::parse("::/0").unwrap().contains("::1".parse().unwrap()));
+        assert!(
+            Cidr::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
+        assert!(
+            Cidr::parse("::/0")
+                .unwrap()
+                .contains("::1".parse().unwrap())
+        );
     }
 
     #[test]
@@ -94,7 +104,11 @@ mod tests {
         assert!(Cidr::parse("10.10.0.0/33").is_err());
         assert!(Cidr::parse("10.10.0.0/024").is_err());
         assert!(Cidr::parse("10.10.0.300/24").is_err());
-        assert!(Cidr::parse("10.10.0.1/24").unwrap_err().contains("10.10.0.0/24"));
+        assert!(
+            Cidr::parse("10.10.0.1/24")
+                .unwrap_err()
+                .contains("10.10.0.0/24")
+        );
     }
 
     #[test]

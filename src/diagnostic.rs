@@ -43,7 +43,11 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(file: impl Into<String>, span: Option<Span>, message: impl Into<String>) -> Self {
+    pub fn warning(
+        file: impl Into<String>,
+        span: Option<Span>,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(file, span, message)
@@ -107,8 +111,11 @@ impl Diagnostics {
     /// Sorts by file and position so that output does not depend on discovery order.
     pub fn sorted(mut self) -> Self {
         self.0.sort_by(|a, b| {
-            (&a.file, a.span.map(|s| (s.line, s.column)), &a.message)
-                .cmp(&(&b.file, b.span.map(|s| (s.line, s.column)), &b.message))
+            (&a.file, a.span.map(|s| (s.line, s.column)), &a.message).cmp(&(
+                &b.file,
+                b.span.map(|s| (s.line, s.column)),
+                &b.message,
+            ))
         });
         self.0.dedup();
         self

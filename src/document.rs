@@ -212,14 +212,25 @@ fn is_document_start(line: &str) -> bool {
 
 fn has_content(slice: &str) -> bool {
     slice.lines().any(|line| {
-        let line = if is_document_start(line) { &line[3..] } else { line };
+        let line = if is_document_start(line) {
+            &line[3..]
+        } else {
+            line
+        };
         let trimmed = line.trim();
-        !(trimmed.is_empty() || trimmed.starts_with('#') || trimmed == "..." || trimmed.starts_with('%'))
+        !(trimmed.is_empty()
+            || trimmed.starts_with('#')
+            || trimmed == "..."
+            || trimmed.starts_with('%'))
     })
 }
 
-/// The parser limits for input documents: nesting and alias expansion are capped so hostile
-/// files fail fast with an error instead of exhausting the stack or memory.
+/// Most YAML nodes (scalars, sequences, mappings, counting alias replays) one document may
+/// hold. A tenant document has a few dozen; the largest annotations stay far below this.
+pub const MAX_DOCUMENT_NODES: usize = 20_000;
+
+/// The parser limits for one document: nesting and alias expansion are capped so hostile
+/// files fail fast with an error instead of exhausting the stack, memory or time.
 pub fn parse_options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         with_snippet: false,
@@ -227,6 +238,10 @@ pub fn parse_options() -> serde_saphyr::Options {
             max_depth: 64,
             max_aliases: 1_000,
             max_anchors: 1_000,
+            max_nodes: MAX_DOCUMENT_NODES,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: MAX_DOCUMENT_NODES,
         },
     }
 }
@@ -260,7 +275,9 @@ impl DocumentOrigin {
 
 /// The parser's message without its position (tenet reports positions itself).
 pub fn yaml_error_message(err: &serde_saphyr::Error) -> String {
-    let mut message = serde_saphyr::DefaultMessageFormatter.format_message(err.without_snippet()).into_owned();
+    let mut message = serde_saphyr::DefaultMessageFormatter
+        .format_message(err.without_snippet())
+        .into_owned();
     if let Some(cut) = message.rfind(" at line ") {
         message.truncate(cut);
     }
@@ -268,9 +285,20 @@ pub fn yaml_error_message(err: &serde_saphyr::Error) -> String {
 }
 
 /// Turns a parser error into a diagnostic at the right place in the file.
-pub fn yaml_error(file: &SourceFile, origin: &DocumentOrigin, err: &serde_saphyr::Error) -> Diagnostic {
+pub fn yaml_error(
+    file: &SourceFile,
+    origin: &DocumentOrigin,
+    err: &serde_saphyr::Error,
+) -> Diagnostic {
     let bare = err.without_snippet();
-    let message = yaml_error_message(err);
+    let mut message = yaml_error_message(err);
+    if message.starts_with("budget breached") || message.contains("replay") {
+        message = format!(
+            "the document is too big once aliases are expanded (more than {MAX_DOCUMENT_NODES} nodes): {message}"
+        );
+    } else if message.contains("recursion limit") || message.contains("depth") {
+        message = format!("the document is nested too deeply (more than 64 levels): {message}");
+    }
     let span = bare
         .location()
         .filter(|l| l.line() > 0)
@@ -282,12 +310,17 @@ pub fn yaml_error(file: &SourceFile, origin: &DocumentOrigin, err: &serde_saphyr
         "add the missing field; the input reference in README.md lists every required field"
     } else if message.contains("duplicate mapping key") {
         "each key may appear only once in a mapping; remove one of them"
-    } else if message.contains("budget") || message.contains("alias") || message.contains("depth") {
+    } else if message.contains("too big once aliases") || message.contains("nested too deeply") {
         "tenant files need neither deep nesting nor heavy alias use; write the values out"
     } else {
         "fix the YAML at this position; quote strings that contain special characters"
     };
-    Diagnostic::error(&file.display_path, Some(span), format!("invalid document: {message}")).with_help(help)
+    Diagnostic::error(
+        &file.display_path,
+        Some(span),
+        format!("invalid document: {message}"),
+    )
+    .with_help(help)
 }
 
 /// Parses every document of every file. Returns the documents that parsed, and a diagnostic
@@ -311,9 +344,23 @@ pub fn parse_documents(sources: &Sources) -> (Vec<RawDocument>, Diagnostics) {
     (documents, diagnostics)
 }
 
-fn parse_document(file: &SourceFile, origin: &DocumentOrigin, text: &str) -> Result<RawObject, Diagnostic> {
-    let header: DocumentHeader =
-        serde_saphyr::from_str_with_options(text, parse_options()).map_err(|err| yaml_error(file, origin, &err))?;
+fn parse_document(
+    file: &SourceFile,
+    origin: &DocumentOrigin,
+    text: &str,
+) -> Result<RawObject, Diagnostic> {
+    let header: DocumentHeader = serde_saphyr::from_str_with_options(text, parse_options())
+        .map_err(|err| {
+            // A syntax error later in the document can surface first as a type error of the
+            // header; report the syntax error, which is the real problem.
+            match serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(
+                text,
+                parse_options(),
+            ) {
+                Err(syntax) => yaml_error(file, origin, &syntax),
+                Ok(_) => yaml_error(file, origin, &err),
+            }
+        })?;
     let path = &file.display_path;
     let api_version = header.api_version.ok_or_else(|| {
         Diagnostic::error(path, Some(origin.start()), "document has no `apiVersion`")
@@ -333,14 +380,22 @@ fn parse_document(file: &SourceFile, origin: &DocumentOrigin, text: &str) -> Res
     })?;
     let parse = |text| -> Result<RawObject, serde_saphyr::Error> {
         Ok(match kind.value.as_str() {
-            "Tenant" => RawObject::Tenant(serde_saphyr::from_str_with_options(text, parse_options())?),
+            "Tenant" => {
+                RawObject::Tenant(serde_saphyr::from_str_with_options(text, parse_options())?)
+            }
             "User" => RawObject::User(serde_saphyr::from_str_with_options(text, parse_options())?),
-            "Namespace" => RawObject::Namespace(serde_saphyr::from_str_with_options(text, parse_options())?),
+            "Namespace" => {
+                RawObject::Namespace(serde_saphyr::from_str_with_options(text, parse_options())?)
+            }
             _ => RawObject::Network(serde_saphyr::from_str_with_options(text, parse_options())?),
         })
     };
     if !KINDS.contains(&kind.value.as_str()) {
-        let mut diagnostic = Diagnostic::error(path, Some(origin.span_of(&kind)), format!("unknown kind `{}`", kind.value));
+        let mut diagnostic = Diagnostic::error(
+            path,
+            Some(origin.span_of(&kind)),
+            format!("unknown kind `{}`", kind.value),
+        );
         let suggestion = KINDS.iter().find(|k| k.eq_ignore_ascii_case(&kind.value));
         diagnostic = match suggestion {
             Some(k) => diagnostic.with_help(format!("kinds are case-sensitive: write `{k}`")),
@@ -353,7 +408,10 @@ fn parse_document(file: &SourceFile, origin: &DocumentOrigin, text: &str) -> Res
 
 /// A convenience for maps built from `TextMap` once duplicates are ruled out.
 pub fn text_map_values(map: &TextMap) -> BTreeMap<String, String> {
-    map.0.iter().map(|(k, v)| (k.value.clone(), v.value.clone())).collect()
+    map.0
+        .iter()
+        .map(|(k, v)| (k.value.clone(), v.value.clone()))
+        .collect()
 }
 
 #[cfg(test)]

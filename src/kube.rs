@@ -38,17 +38,67 @@ pub const KNOWN_KINDS: [(&str, &str, &str, Scope); 15] = [
     ("", "ServiceAccount", "v1", Scope::Namespaced),
     ("", "ResourceQuota", "v1", Scope::Namespaced),
     ("", "LimitRange", "v1", Scope::Namespaced),
-    ("rbac.authorization.k8s.io", "ClusterRole", "v1", Scope::Cluster),
-    ("rbac.authorization.k8s.io", "ClusterRoleBinding", "v1", Scope::Cluster),
+    (
+        "rbac.authorization.k8s.io",
+        "ClusterRole",
+        "v1",
+        Scope::Cluster,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "ClusterRoleBinding",
+        "v1",
+        Scope::Cluster,
+    ),
     ("rbac.authorization.k8s.io", "Role", "v1", Scope::Namespaced),
-    ("rbac.authorization.k8s.io", "RoleBinding", "v1", Scope::Namespaced),
-    ("apiextensions.k8s.io", "CustomResourceDefinition", "v1", Scope::Cluster),
-    ("networking.k8s.io", "NetworkPolicy", "v1", Scope::Namespaced),
-    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy", "v1", Scope::Cluster),
-    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding", "v1", Scope::Cluster),
-    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration", "v1", Scope::Cluster),
-    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration", "v1", Scope::Cluster),
-    ("networking.tenet.dev", "Network", "v1alpha1", Scope::Cluster),
+    (
+        "rbac.authorization.k8s.io",
+        "RoleBinding",
+        "v1",
+        Scope::Namespaced,
+    ),
+    (
+        "apiextensions.k8s.io",
+        "CustomResourceDefinition",
+        "v1",
+        Scope::Cluster,
+    ),
+    (
+        "networking.k8s.io",
+        "NetworkPolicy",
+        "v1",
+        Scope::Namespaced,
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicy",
+        "v1",
+        Scope::Cluster,
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicyBinding",
+        "v1",
+        Scope::Cluster,
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+        "v1",
+        Scope::Cluster,
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+        "v1",
+        Scope::Cluster,
+    ),
+    (
+        "networking.tenet.dev",
+        "Network",
+        "v1alpha1",
+        Scope::Cluster,
+    ),
 ];
 
 /// Splits `group/version` (or a bare core `version`) into its parts.
@@ -82,26 +132,48 @@ fn string_at<'v>(value: &'v Value, path: &[&str]) -> Option<&'v str> {
 /// Reads the identity of a rendered object and checks the fields every object needs.
 pub fn identity_of(value: &Value) -> Result<ObjectIdentity, ObjectProblem> {
     if !value.is_object() {
-        return Err(ObjectProblem::at(&[], "a Kubernetes object must be a mapping"));
+        return Err(ObjectProblem::at(
+            &[],
+            "a Kubernetes object must be a mapping",
+        ));
     }
-    let api_version = string_at(value, &["apiVersion"]).ok_or_else(|| ObjectProblem::at(&["apiVersion"], "the object has no `apiVersion` string"))?;
-    let kind = string_at(value, &["kind"]).ok_or_else(|| ObjectProblem::at(&["kind"], "the object has no `kind` string"))?;
-    let name = string_at(value, &["metadata", "name"]).filter(|n| !n.is_empty()).ok_or_else(|| {
-        ObjectProblem::at(&["metadata"], "the object has no `metadata.name`")
+    let api_version = string_at(value, &["apiVersion"]).ok_or_else(|| {
+        ObjectProblem::at(&["apiVersion"], "the object has no `apiVersion` string")
     })?;
+    let kind = string_at(value, &["kind"])
+        .ok_or_else(|| ObjectProblem::at(&["kind"], "the object has no `kind` string"))?;
+    let name = string_at(value, &["metadata", "name"])
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ObjectProblem::at(&["metadata"], "the object has no `metadata.name`"))?;
     let namespace = string_at(value, &["metadata", "namespace"]).map(str::to_string);
     let (group, version) = split_api_version(api_version);
-    if let Some((_, _, served, scope)) = KNOWN_KINDS.iter().find(|(g, k, _, _)| *g == group && *k == kind) {
+    if let Some((_, _, served, scope)) = KNOWN_KINDS
+        .iter()
+        .find(|(g, k, _, _)| *g == group && *k == kind)
+    {
         if version != *served {
-            let want = if group.is_empty() { served.to_string() } else { format!("{group}/{served}") };
-            return Err(ObjectProblem::at(&["apiVersion"], format!("{kind} is served as `{want}`, not `{api_version}`")));
+            let want = if group.is_empty() {
+                served.to_string()
+            } else {
+                format!("{group}/{served}")
+            };
+            return Err(ObjectProblem::at(
+                &["apiVersion"],
+                format!("{kind} is served as `{want}`, not `{api_version}`"),
+            ));
         }
         match (scope, &namespace) {
             (Scope::Namespaced, None) => {
-                return Err(ObjectProblem::at(&["metadata"], format!("{kind} is namespaced, but the object has no `metadata.namespace`")));
+                return Err(ObjectProblem::at(
+                    &["metadata"],
+                    format!("{kind} is namespaced, but the object has no `metadata.namespace`"),
+                ));
             }
             (Scope::Cluster, Some(_)) => {
-                return Err(ObjectProblem::at(&["metadata", "namespace"], format!("{kind} is cluster-scoped and cannot have `metadata.namespace`")));
+                return Err(ObjectProblem::at(
+                    &["metadata", "namespace"],
+                    format!("{kind} is cluster-scoped and cannot have `metadata.namespace`"),
+                ));
             }
             _ => {}
         }
@@ -145,7 +217,10 @@ struct NetworkObjectSubnet {
 /// Checks a known kind against its Kubernetes schema: wrong types and unknown (e.g.
 /// misspelled) fields are problems. Unknown kinds pass unchecked.
 pub fn check_schema(identity: &ObjectIdentity, value: &Value) -> Result<(), ObjectProblem> {
-    use k8s_openapi::api::{admissionregistration::v1 as admission, core::v1 as core, networking::v1 as networking, rbac::v1 as rbac};
+    use k8s_openapi::api::{
+        admissionregistration::v1 as admission, core::v1 as core, networking::v1 as networking,
+        rbac::v1 as rbac,
+    };
     use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as apiextensions;
     match (identity.group.as_str(), identity.kind.as_str()) {
         ("", "Namespace") => check_typed::<core::Namespace>(value),
@@ -153,15 +228,27 @@ pub fn check_schema(identity: &ObjectIdentity, value: &Value) -> Result<(), Obje
         ("", "ResourceQuota") => check_typed::<core::ResourceQuota>(value),
         ("", "LimitRange") => check_typed::<core::LimitRange>(value),
         ("rbac.authorization.k8s.io", "ClusterRole") => check_typed::<rbac::ClusterRole>(value),
-        ("rbac.authorization.k8s.io", "ClusterRoleBinding") => check_typed::<rbac::ClusterRoleBinding>(value),
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding") => {
+            check_typed::<rbac::ClusterRoleBinding>(value)
+        }
         ("rbac.authorization.k8s.io", "Role") => check_typed::<rbac::Role>(value),
         ("rbac.authorization.k8s.io", "RoleBinding") => check_typed::<rbac::RoleBinding>(value),
-        ("apiextensions.k8s.io", "CustomResourceDefinition") => check_typed::<apiextensions::CustomResourceDefinition>(value),
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+            check_typed::<apiextensions::CustomResourceDefinition>(value)
+        }
         ("networking.k8s.io", "NetworkPolicy") => check_typed::<networking::NetworkPolicy>(value),
-        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy") => check_typed::<admission::ValidatingAdmissionPolicy>(value),
-        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding") => check_typed::<admission::ValidatingAdmissionPolicyBinding>(value),
-        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration") => check_typed::<admission::ValidatingWebhookConfiguration>(value),
-        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration") => check_typed::<admission::MutatingWebhookConfiguration>(value),
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy") => {
+            check_typed::<admission::ValidatingAdmissionPolicy>(value)
+        }
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding") => {
+            check_typed::<admission::ValidatingAdmissionPolicyBinding>(value)
+        }
+        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration") => {
+            check_typed::<admission::ValidatingWebhookConfiguration>(value)
+        }
+        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration") => {
+            check_typed::<admission::MutatingWebhookConfiguration>(value)
+        }
         ("networking.tenet.dev", "Network") => check_typed::<NetworkObject>(value),
         _ => Ok(()),
     }
@@ -186,7 +273,8 @@ fn check_typed<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(), Obj
             message: err.inner().to_string(),
         }
     })?;
-    let round_trip = serde_json::to_value(&typed).map_err(|err| ObjectProblem::at(&[], err.to_string()))?;
+    let round_trip =
+        serde_json::to_value(&typed).map_err(|err| ObjectProblem::at(&[], err.to_string()))?;
     let mut path = Vec::new();
     match first_unknown_field(value, &round_trip, &mut path) {
         Some(field) => Err(ObjectProblem {
@@ -197,7 +285,11 @@ fn check_typed<T: DeserializeOwned + Serialize>(value: &Value) -> Result<(), Obj
     }
 }
 
-fn first_unknown_field(original: &Value, known: &Value, path: &mut Vec<String>) -> Option<Vec<String>> {
+fn first_unknown_field(
+    original: &Value,
+    known: &Value,
+    path: &mut Vec<String>,
+) -> Option<Vec<String>> {
     match (original, known) {
         (Value::Object(original), Value::Object(known)) => {
             for (key, value) in original {
@@ -260,9 +352,19 @@ mod tests {
     #[test]
     fn checks_scope_and_version() {
         let no_ns = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "r"}});
-        assert!(identity_of(&no_ns).unwrap_err().message.contains("namespaced"));
+        assert!(
+            identity_of(&no_ns)
+                .unwrap_err()
+                .message
+                .contains("namespaced")
+        );
         let old = json!({"apiVersion": "rbac.authorization.k8s.io/v1beta1", "kind": "ClusterRole", "metadata": {"name": "r"}});
-        assert!(identity_of(&old).unwrap_err().message.contains("rbac.authorization.k8s.io/v1"));
+        assert!(
+            identity_of(&old)
+                .unwrap_err()
+                .message
+                .contains("rbac.authorization.k8s.io/v1")
+        );
         let ns_on_cluster = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a", "namespace": "b"}});
         assert!(identity_of(&ns_on_cluster).is_err());
     }

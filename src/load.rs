@@ -40,6 +40,24 @@ impl Sources {
         format!("{}/{}", self.root_name, relative)
     }
 
+    /// Sources held in memory, as if read from a directory named `root_name`; for tests and
+    /// for callers that have the files already.
+    pub fn in_memory(root_name: &str, files: &[(&str, &str)]) -> Sources {
+        let mut files: Vec<SourceFile> = files
+            .iter()
+            .map(|(relative, text)| SourceFile {
+                display_path: format!("{root_name}/{relative}"),
+                relative: relative.to_string(),
+                text: text.strip_prefix('\u{feff}').unwrap_or(text).to_string(),
+            })
+            .collect();
+        files.sort_by(|a, b| a.relative.cmp(&b.relative));
+        Sources {
+            root_name: root_name.to_string(),
+            files,
+        }
+    }
+
     pub fn file(&self, display_path: &str) -> Option<&SourceFile> {
         self.files.iter().find(|f| f.display_path == display_path)
     }
@@ -71,7 +89,11 @@ pub fn load_sources(root: &Path) -> (Sources, Diagnostics) {
         Ok(meta) if meta.is_dir() => match fs::canonicalize(root) {
             Ok(path) => path,
             Err(err) => {
-                diagnostics.push(Diagnostic::error(&shown_root, None, format!("cannot open the tenants directory: {err}")));
+                diagnostics.push(Diagnostic::error(
+                    &shown_root,
+                    None,
+                    format!("cannot open the tenants directory: {err}"),
+                ));
                 return (sources, diagnostics);
             }
         },
@@ -119,16 +141,23 @@ pub fn load_sources(root: &Path) -> (Sources, Diagnostics) {
         let entry = match entry {
             Ok(entry) => entry,
             Err(err) => {
-                let path = err.path().map(|p| p.display().to_string()).unwrap_or_else(|| shown_root.clone());
+                let path = err
+                    .path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| shown_root.clone());
                 let message = if err.loop_ancestor().is_some() {
-                    "symlink loop: this link points back to one of its own parent directories".to_string()
+                    "symlink loop: this link points back to one of its own parent directories"
+                        .to_string()
                 } else {
                     match err.io_error() {
                         Some(io) => format!("cannot read: {io}"),
                         None => format!("cannot read: {err}"),
                     }
                 };
-                diagnostics.push(Diagnostic::error(path, None, message).with_help("fix the permissions or remove the entry"));
+                diagnostics.push(
+                    Diagnostic::error(path, None, message)
+                        .with_help("fix the permissions or remove the entry"),
+                );
                 continue;
             }
         };
@@ -138,8 +167,12 @@ pub fn load_sources(root: &Path) -> (Sources, Diagnostics) {
         let Some(name) = entry.file_name().to_str() else {
             if is_yaml(&entry.file_name().to_string_lossy()) {
                 diagnostics.push(
-                    Diagnostic::error(entry.path().to_string_lossy(), None, "file name is not valid UTF-8")
-                        .with_help("rename the file using UTF-8 characters only"),
+                    Diagnostic::error(
+                        entry.path().to_string_lossy(),
+                        None,
+                        "file name is not valid UTF-8",
+                    )
+                    .with_help("rename the file using UTF-8 characters only"),
                 );
             }
             continue;
@@ -150,10 +183,17 @@ pub fn load_sources(root: &Path) -> (Sources, Diagnostics) {
         let Ok(relative) = entry.path().strip_prefix(root) else {
             continue;
         };
-        let Some(relative) = relative.to_str().map(|r| r.replace(std::path::MAIN_SEPARATOR, "/")) else {
+        let Some(relative) = relative
+            .to_str()
+            .map(|r| r.replace(std::path::MAIN_SEPARATOR, "/"))
+        else {
             diagnostics.push(
-                Diagnostic::error(entry.path().to_string_lossy(), None, "path is not valid UTF-8")
-                    .with_help("rename the folders on this path using UTF-8 characters only"),
+                Diagnostic::error(
+                    entry.path().to_string_lossy(),
+                    None,
+                    "path is not valid UTF-8",
+                )
+                .with_help("rename the folders on this path using UTF-8 characters only"),
             );
             continue;
         };
@@ -174,7 +214,8 @@ pub fn load_sources(root: &Path) -> (Sources, Diagnostics) {
 
 /// Reads one file and checks that it is text tenet can parse.
 fn read_source_text(path: &Path, display_path: &str) -> Result<String, Diagnostic> {
-    let meta = fs::metadata(path).map_err(|err| Diagnostic::error(display_path, None, format!("cannot read: {err}")))?;
+    let meta = fs::metadata(path)
+        .map_err(|err| Diagnostic::error(display_path, None, format!("cannot read: {err}")))?;
     if meta.len() > MAX_INPUT_FILE_BYTES {
         return Err(Diagnostic::error(
             display_path,
@@ -188,7 +229,8 @@ fn read_source_text(path: &Path, display_path: &str) -> Result<String, Diagnosti
         .with_help("split the documents across several smaller files"));
     }
     let bytes = fs::read(path).map_err(|err| {
-        Diagnostic::error(display_path, None, format!("cannot read: {err}")).with_help("check the file's permissions")
+        Diagnostic::error(display_path, None, format!("cannot read: {err}"))
+            .with_help("check the file's permissions")
     })?;
     decode_source_text(bytes, display_path)
 }
@@ -214,8 +256,14 @@ pub fn decode_source_text(mut bytes: Vec<u8>, display_path: &str) -> Result<Stri
 fn span_at(bytes: &[u8], pos: usize) -> Span {
     let before = &bytes[..pos];
     let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() as u64 + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count() as u64
+        + 1;
     Span {
         line,
         column,
@@ -231,14 +279,27 @@ pub fn load_output_tree(out: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
     if !out.exists() {
         return Ok(files);
     }
-    for entry in WalkDir::new(out).sort_by_file_name().into_iter().filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name())) {
+    for entry in WalkDir::new(out)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()))
+    {
         let entry = entry.map_err(std::io::Error::other)?;
         if !entry.file_type().is_file() {
             continue;
         }
-        let relative: PathBuf = entry.path().strip_prefix(out).map_err(std::io::Error::other)?.to_path_buf();
-        let Some(relative) = relative.to_str() else { continue };
-        files.push((relative.replace(std::path::MAIN_SEPARATOR, "/"), fs::read(entry.path())?));
+        let relative: PathBuf = entry
+            .path()
+            .strip_prefix(out)
+            .map_err(std::io::Error::other)?
+            .to_path_buf();
+        let Some(relative) = relative.to_str() else {
+            continue;
+        };
+        files.push((
+            relative.replace(std::path::MAIN_SEPARATOR, "/"),
+            fs::read(entry.path())?,
+        ));
     }
     Ok(files)
 }
@@ -253,7 +314,9 @@ pub fn load_templates(dir: &Path, required: bool) -> (crate::templates::Template
     let shown = dir.display().to_string();
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound && !required => return (set, diagnostics),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound && !required => {
+            return (set, diagnostics);
+        }
         Err(err) => {
             diagnostics.push(
                 Diagnostic::error(shown, None, format!("cannot read the templates directory: {err}"))
@@ -265,7 +328,9 @@ pub fn load_templates(dir: &Path, required: bool) -> (crate::templates::Template
     let mut names: Vec<(String, PathBuf)> = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
-        let Some(name) = entry.file_name().to_str().map(str::to_string) else { continue };
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
         if name.ends_with(".j2") && !name.starts_with('.') && path.is_file() {
             names.push((name, path));
         }
@@ -277,9 +342,14 @@ pub fn load_templates(dir: &Path, required: bool) -> (crate::templates::Template
             .map_err(|err| Diagnostic::error(&display_path, None, format!("cannot read: {err}")))
             .and_then(|meta| {
                 if meta.len() > MAX_INPUT_FILE_BYTES {
-                    Err(Diagnostic::error(&display_path, None, "template file is too large").with_help("templates are small text files"))
+                    Err(
+                        Diagnostic::error(&display_path, None, "template file is too large")
+                            .with_help("templates are small text files"),
+                    )
                 } else {
-                    fs::read(&path).map_err(|err| Diagnostic::error(&display_path, None, format!("cannot read: {err}")))
+                    fs::read(&path).map_err(|err| {
+                        Diagnostic::error(&display_path, None, format!("cannot read: {err}"))
+                    })
                 }
             })
             .and_then(|bytes| decode_source_text(bytes, &display_path));

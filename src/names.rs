@@ -6,7 +6,9 @@ pub fn is_dns1123_label(name: &str) -> bool {
     let bytes = name.as_bytes();
     !bytes.is_empty()
         && bytes.len() <= 63
-        && bytes.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && bytes[0] != b'-'
         && bytes[bytes.len() - 1] != b'-'
 }
@@ -21,7 +23,13 @@ pub fn dns1123_label_help(name: &str) -> String {
     let mut suggestion: String = name
         .to_ascii_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     suggestion = suggestion.trim_matches('-').to_string();
     suggestion.truncate(63);
@@ -38,7 +46,9 @@ fn is_label_name_part(part: &str) -> bool {
     let bytes = part.as_bytes();
     !bytes.is_empty()
         && bytes.len() <= 63
-        && bytes.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         && bytes[0].is_ascii_alphanumeric()
         && bytes[bytes.len() - 1].is_ascii_alphanumeric()
 }
@@ -52,7 +62,9 @@ pub fn qualified_name_problem(key: &str) -> Option<String> {
     };
     if let Some(prefix) = prefix {
         if !is_dns1123_subdomain(prefix) {
-            return Some(format!("the prefix `{prefix}` must be a DNS-1123 subdomain (lowercase, like `example.com`)"));
+            return Some(format!(
+                "the prefix `{prefix}` must be a DNS-1123 subdomain (lowercase, like `example.com`)"
+            ));
         }
     }
     if !is_label_name_part(name) {
@@ -75,7 +87,10 @@ pub fn is_label_value(value: &str) -> bool {
 pub fn escape_path_component(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for (i, byte) in name.bytes().enumerate() {
-        let plain = byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-' || (byte == b'.' && i > 0);
+        let plain = byte.is_ascii_lowercase()
+            || byte.is_ascii_digit()
+            || byte == b'-'
+            || (byte == b'.' && i > 0);
         if plain {
             out.push(byte as char);
         } else {
@@ -142,7 +157,17 @@ mod tests {
 
     #[test]
     fn escaping_is_reversible_and_safe() {
-        for name in ["acme", "system:basic-user", "..", ".", "a/b", "%2e", "ünï", "", "a.b"] {
+        for name in [
+            "acme",
+            "system:basic-user",
+            "..",
+            ".",
+            "a/b",
+            "%2e",
+            "ünï",
+            "",
+            "a.b",
+        ] {
             let escaped = escape_path_component(name);
             assert!(!escaped.contains('/'), "{escaped}");
             assert!(!escaped.starts_with('.'), "{escaped}");
@@ -150,7 +175,10 @@ mod tests {
                 assert_eq!(unescape_path_component(&escaped).as_deref(), Some(name));
             }
         }
-        assert_eq!(escape_path_component("system:basic-user"), "system%3Abasic-user");
+        assert_eq!(
+            escape_path_component("system:basic-user"),
+            "system%3Abasic-user"
+        );
         assert_eq!(escape_path_component(".."), "%2E.");
         assert_eq!(escape_path_component("%2e"), "%252e");
     }

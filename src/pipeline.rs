@@ -42,23 +42,43 @@ pub fn compile(sources: &Sources, templates: &TemplateSet) -> Result<Compiled, D
     }
     let objects = check_objects(&model, templates, rendered)?;
     let plan = Plan::from_objects(&objects, &sources.root_name);
-    Ok(Compiled { model, objects, plan })
+    Ok(Compiled {
+        model,
+        objects,
+        plan,
+    })
 }
 
 /// Checks each rendered object (required fields, scope, schema, unique identity and path)
 /// and turns it into its canonical form.
-fn check_objects(model: &Model, templates: &TemplateSet, rendered: Vec<RenderedObject>) -> Result<Vec<PlannedObject>, Diagnostics> {
+fn check_objects(
+    model: &Model,
+    templates: &TemplateSet,
+    rendered: Vec<RenderedObject>,
+) -> Result<Vec<PlannedObject>, Diagnostics> {
     let mut diagnostics = Diagnostics::default();
     let mut objects: Vec<PlannedObject> = Vec::with_capacity(rendered.len());
     let mut by_identity: BTreeMap<ObjectIdentity, usize> = BTreeMap::new();
     let mut by_path: BTreeMap<String, usize> = BTreeMap::new();
     for mut object in rendered {
-        let identity = match identity_of(&object.value).and_then(|id| check_schema(&id, &object.value).map(|()| id)) {
+        let identity = match identity_of(&object.value)
+            .and_then(|id| check_schema(&id, &object.value).map(|()| id))
+        {
             Ok(identity) => identity,
             Err(problem) => {
                 let offset = field_offset(&object.output.text, &problem.path);
-                let message = format!("{} (in the object rendered for {})", problem.message, object.rendered_for);
-                diagnostics.push(output_diagnostic(templates, model, &object.output, offset, message, "fix the template so that it emits a valid Kubernetes object"));
+                let message = format!(
+                    "{} (in the object rendered for {})",
+                    problem.message, object.rendered_for
+                );
+                diagnostics.push(output_diagnostic(
+                    templates,
+                    model,
+                    &object.output,
+                    offset,
+                    message,
+                    "fix the template so that it emits a valid Kubernetes object",
+                ));
                 continue;
             }
         };
@@ -69,14 +89,28 @@ fn check_objects(model: &Model, templates: &TemplateSet, rendered: Vec<RenderedO
                 "{identity} is produced twice: by {} (rendered for {}) and by {}",
                 object.template, object.rendered_for, other.template
             );
-            diagnostics.push(output_diagnostic(templates, model, &object.output, 0, message, "each object must come from one template; rename one of them"));
+            diagnostics.push(output_diagnostic(
+                templates,
+                model,
+                &object.output,
+                0,
+                message,
+                "each object must come from one template; rename one of them",
+            ));
             continue;
         }
         canonicalize(&mut object.value);
         let body = match to_canonical_yaml(&object.value) {
             Ok(body) => body,
             Err(err) => {
-                diagnostics.push(output_diagnostic(templates, model, &object.output, 0, format!("cannot write the object as YAML: {err}"), "simplify the object"));
+                diagnostics.push(output_diagnostic(
+                    templates,
+                    model,
+                    &object.output,
+                    0,
+                    format!("cannot write the object as YAML: {err}"),
+                    "simplify the object",
+                ));
                 continue;
             }
         };
@@ -113,7 +147,11 @@ fn field_offset(text: &str, path: &[String]) -> usize {
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim_start().trim_start_matches("- ").trim_start();
         let unquoted = trimmed.trim_start_matches(['"', '\'']);
-        if unquoted.starts_with(key.as_str()) && unquoted[key.len()..].trim_start_matches(['"', '\'']).starts_with(':') {
+        if unquoted.starts_with(key.as_str())
+            && unquoted[key.len()..]
+                .trim_start_matches(['"', '\''])
+                .starts_with(':')
+        {
             return offset + (line.len() - trimmed.len());
         }
         offset += line.len();

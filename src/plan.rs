@@ -39,16 +39,19 @@ pub fn object_path(identity: &ObjectIdentity) -> String {
     let kind = escape_path_component(&identity.kind.to_ascii_lowercase());
     let name = escape_path_component(&identity.name);
     match &identity.namespace {
-        Some(ns) => format!("namespaces/{}/{kind}/{name}.yaml", escape_path_component(ns)),
+        Some(ns) => format!(
+            "namespaces/{}/{kind}/{name}.yaml",
+            escape_path_component(ns)
+        ),
         None => format!("cluster/{kind}/{name}.yaml"),
     }
 }
 
 /// The comment that opens every object file: who made it, from what, and not to edit it.
 pub fn object_header(source: Option<&str>, sources_root: &str, template: &str) -> String {
-    let from = source.map_or_else(|| format!("{sources_root}/ (cluster-wide)"), str::to_string);
+    let from = source.map_or_else(|| format!("all of {sources_root}/"), str::to_string);
     format!(
-        "{GENERATED_MARKER} from {from} (template {template}).\n# Do not edit by hand: change {sources_root}/ and run `tenet generate`.\n"
+        "{GENERATED_MARKER} from {from} by template {template}.\n# Do not edit by hand: change {sources_root}/ and run `tenet generate`.\n"
     )
 }
 
@@ -94,10 +97,22 @@ mod tests {
             namespace: ns.map(str::to_string),
             name: name.to_string(),
         };
-        assert_eq!(object_path(&id(None, "ClusterRole", "namespace-creater")), "cluster/clusterrole/namespace-creater.yaml");
-        assert_eq!(object_path(&id(Some("acme-prod"), "RoleBinding", "namespace-binding")), "namespaces/acme-prod/rolebinding/namespace-binding.yaml");
-        assert_eq!(object_path(&id(None, "ClusterRole", "system:x")), "cluster/clusterrole/system%3Ax.yaml");
-        assert_eq!(object_path(&id(Some(".."), "Role", "../../etc")), "namespaces/%2E./role/%2E.%2F..%2Fetc.yaml");
+        assert_eq!(
+            object_path(&id(None, "ClusterRole", "namespace-creater")),
+            "cluster/clusterrole/namespace-creater.yaml"
+        );
+        assert_eq!(
+            object_path(&id(Some("acme-prod"), "RoleBinding", "namespace-binding")),
+            "namespaces/acme-prod/rolebinding/namespace-binding.yaml"
+        );
+        assert_eq!(
+            object_path(&id(None, "ClusterRole", "system:x")),
+            "cluster/clusterrole/system%3Ax.yaml"
+        );
+        assert_eq!(
+            object_path(&id(Some(".."), "Role", "../../etc")),
+            "namespaces/%2E./role/%2E.%2F..%2Fetc.yaml"
+        );
     }
 }
 
@@ -129,7 +144,9 @@ impl Plan {
             match existing.get(path) {
                 None => changes.create.push(path.clone()),
                 Some(old) if !is_generated(old) => changes.conflicts.push(path.clone()),
-                Some(old) if old.as_slice() == text.as_bytes() => changes.unchanged.push(path.clone()),
+                Some(old) if old.as_slice() == text.as_bytes() => {
+                    changes.unchanged.push(path.clone())
+                }
                 Some(_) => changes.update.push(path.clone()),
             }
         }

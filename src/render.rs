@@ -79,7 +79,8 @@ pub fn yaml_quote(value: &Value) -> Result<String, minijinja::Error> {
         None => value.to_string(),
     };
     // JSON string syntax is a subset of YAML's double-quoted scalars.
-    serde_json::to_string(&text).map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string()))
+    serde_json::to_string(&text)
+        .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, e.to_string()))
 }
 
 /// The template environment: no auto-escaping (this is YAML, not HTML), strict undefined
@@ -122,7 +123,9 @@ pub fn template_error(templates: &TemplateSet, name: &str, err: &minijinja::Erro
         minijinja::ErrorKind::UndefinedError => {
             "this variable or attribute does not exist; the README lists what each template receives"
         }
-        minijinja::ErrorKind::SyntaxError => "fix the template syntax (minijinja, a Jinja2 dialect)",
+        minijinja::ErrorKind::SyntaxError => {
+            "fix the template syntax (minijinja, a Jinja2 dialect)"
+        }
         _ => "fix the template; the README lists what each template receives",
     };
     Diagnostic::error(file, span, message).with_help(help)
@@ -133,8 +136,13 @@ pub fn span_at(text: &str, offset: usize, len: usize) -> Span {
     let offset = offset.min(text.len());
     let before = &text.as_bytes()[..offset];
     let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let column = text.get(line_start..offset).map_or(1, |s| s.chars().count() as u64 + 1);
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = text
+        .get(line_start..offset)
+        .map_or(1, |s| s.chars().count() as u64 + 1);
     Span {
         line,
         column,
@@ -186,10 +194,30 @@ impl Contexts {
 
 fn render_contexts(model: &Model) -> Vec<(RenderContext, Option<String>)> {
     let mut contexts = vec![(RenderContext::Cluster, None)];
-    contexts.extend(model.tenants.values().map(|t| (RenderContext::Tenant(t.name.clone()), Some(t.source.clone()))));
-    contexts.extend(model.users.values().map(|u| (RenderContext::User(u.name.clone()), Some(u.source.clone()))));
-    contexts.extend(model.namespaces.values().map(|n| (RenderContext::Namespace(n.name.clone()), Some(n.source.clone()))));
-    contexts.extend(model.networks.values().map(|n| (RenderContext::Network(n.name.clone()), Some(n.source.clone()))));
+    contexts.extend(model.tenants.values().map(|t| {
+        (
+            RenderContext::Tenant(t.name.clone()),
+            Some(t.source.clone()),
+        )
+    }));
+    contexts.extend(
+        model
+            .users
+            .values()
+            .map(|u| (RenderContext::User(u.name.clone()), Some(u.source.clone()))),
+    );
+    contexts.extend(model.namespaces.values().map(|n| {
+        (
+            RenderContext::Namespace(n.name.clone()),
+            Some(n.source.clone()),
+        )
+    }));
+    contexts.extend(model.networks.values().map(|n| {
+        (
+            RenderContext::Network(n.name.clone()),
+            Some(n.source.clone()),
+        )
+    }));
     contexts
 }
 
@@ -209,10 +237,22 @@ pub fn render(model: &Model, templates: &TemplateSet) -> (Vec<RenderedObject>, D
             .get_template(name)
             .and_then(|template| template.render(contexts.for_render(&context)?));
         match rendered {
-            Ok(text) => parse_rendered(templates, model, &context, source, &text, &mut objects, &mut diagnostics),
+            Ok(text) => parse_rendered(
+                templates,
+                model,
+                &context,
+                source,
+                &text,
+                &mut objects,
+                &mut diagnostics,
+            ),
             Err(err) => {
                 let mut diagnostic = template_error(templates, name, &err);
-                diagnostic.message = format!("{} (rendering for {})", diagnostic.message, context.describe());
+                diagnostic.message = format!(
+                    "{} (rendering for {})",
+                    diagnostic.message,
+                    context.describe()
+                );
                 diagnostics.push(diagnostic);
             }
         }
@@ -253,7 +293,10 @@ fn parse_rendered(
                     .and_then(|l| l.span().byte_offset())
                     .map_or(0, |o| o as usize);
                 let mut message = crate::document::yaml_error_message(&err);
-                message = format!("template output is not valid YAML (rendering for {}): {message}", context.describe());
+                message = format!(
+                    "template output is not valid YAML (rendering for {}): {message}",
+                    context.describe()
+                );
                 diagnostics.push(output_diagnostic(templates, model, &output, offset, message, "fix the template so that it renders valid YAML; quote values with `| yaml_quote`"));
             }
         }
@@ -271,14 +314,22 @@ pub fn output_diagnostic(
     help: &str,
 ) -> Diagnostic {
     let name = output.context.template();
-    let file = templates.get(name).map_or_else(|| name.to_string(), |s| s.display_path.clone());
-    let span = template_span_for_output(templates, model, output, output.offset + offset_in_document);
+    let file = templates
+        .get(name)
+        .map_or_else(|| name.to_string(), |s| s.display_path.clone());
+    let span =
+        template_span_for_output(templates, model, output, output.offset + offset_in_document);
     Diagnostic::error(file, span, message).with_help(help)
 }
 
 /// Re-renders the template with output spans to find which template text produced the output
 /// byte at `output_offset`. Only called on the error path.
-fn template_span_for_output(templates: &TemplateSet, model: &Model, output: &RenderedText, output_offset: usize) -> Option<Span> {
+fn template_span_for_output(
+    templates: &TemplateSet,
+    model: &Model,
+    output: &RenderedText,
+    output_offset: usize,
+) -> Option<Span> {
     let name = output.context.template();
     let source = templates.get(name)?;
     let (env, _) = environment(templates);
@@ -286,12 +337,17 @@ fn template_span_for_output(templates: &TemplateSet, model: &Model, output: &Ren
     let contexts = Contexts {
         model: Value::from(Serde(model)),
     };
-    let (_, spans) = template.render_with_spans(contexts.for_render(&output.context).ok()?).ok()?;
-    let span = spans.iter().find(|s| s.output_range().contains(&output_offset))?;
+    let (_, spans) = template
+        .render_with_spans(contexts.for_render(&output.context).ok()?)
+        .ok()?;
+    let span = spans
+        .iter()
+        .find(|s| s.output_range().contains(&output_offset))?;
     let source_offset = match span.kind() {
-        minijinja::OutputSpanKind::Raw => span.source_range().start + (output_offset - span.output_range().start),
+        minijinja::OutputSpanKind::Raw => {
+            span.source_range().start + (output_offset - span.output_range().start)
+        }
         _ => span.source_range().start,
     };
     Some(span_at(&source.text, source_offset, 1))
 }
-

@@ -13,11 +13,23 @@ pub const TEMPLATE_NAMES: [&str; 5] = [
 ];
 
 const EMBEDDED: [(&str, &str); 5] = [
-    ("cluster.yaml.j2", include_str!("../templates/cluster.yaml.j2")),
-    ("tenant.yaml.j2", include_str!("../templates/tenant.yaml.j2")),
+    (
+        "cluster.yaml.j2",
+        include_str!("../templates/cluster.yaml.j2"),
+    ),
+    (
+        "tenant.yaml.j2",
+        include_str!("../templates/tenant.yaml.j2"),
+    ),
     ("user.yaml.j2", include_str!("../templates/user.yaml.j2")),
-    ("namespace.yaml.j2", include_str!("../templates/namespace.yaml.j2")),
-    ("network.yaml.j2", include_str!("../templates/network.yaml.j2")),
+    (
+        "namespace.yaml.j2",
+        include_str!("../templates/namespace.yaml.j2"),
+    ),
+    (
+        "network.yaml.j2",
+        include_str!("../templates/network.yaml.j2"),
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +73,9 @@ impl TemplateSet {
 
     /// The text of the embedded default for `name`, if tenet has one.
     pub fn embedded_text(name: &str) -> Option<&'static str> {
-        EMBEDDED.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
+        EMBEDDED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, text)| *text)
     }
 }

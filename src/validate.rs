@@ -6,22 +6,33 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::cidr::Cidr;
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::document::{
-    DocumentOrigin, NamespaceDocument, NetworkDocument, RawDocument, RawObject, TenantDocument, Text, TextMap,
-    UserDocument,
+    DocumentOrigin, NamespaceDocument, NetworkDocument, RawDocument, RawObject, TenantDocument,
+    Text, TextMap, UserDocument,
 };
 use crate::load::Sources;
 use crate::model::{Model, Namespace, Network, Subnet, Tenant, User};
 use crate::names::{dns1123_label_help, is_dns1123_label, is_label_value, qualified_name_problem};
 
 /// Namespaces that belong to the cluster itself and can never be given to a tenant.
-pub const RESERVED_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+pub const RESERVED_NAMESPACES: [&str; 4] =
+    ["default", "kube-system", "kube-public", "kube-node-lease"];
 
 /// Label keys that tenet sets itself; the input may not override them.
-pub const RESERVED_LABEL_KEYS: [&str; 2] = ["app.kubernetes.io/managed-by", "kubernetes.io/metadata.name"];
+pub const RESERVED_LABEL_KEYS: [&str; 2] = [
+    "app.kubernetes.io/managed-by",
+    "kubernetes.io/metadata.name",
+];
 pub const TENET_LABEL_PREFIX: &str = "tenet.dev/";
 
 /// The annotation size limit that the API server enforces on every object.
 const MAX_ANNOTATION_BYTES: usize = 256 * 1024;
+
+/// A document accepted under its name, with where that name was written.
+struct Declared<'d, T> {
+    origin: DocumentOrigin,
+    name_span: Span,
+    document: &'d T,
+}
 
 struct Checker<'a> {
     sources: &'a Sources,
@@ -29,17 +40,28 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn error(&mut self, origin: &DocumentOrigin, span: Span, message: String, help: impl Into<String>) {
+    fn error(
+        &mut self,
+        origin: &DocumentOrigin,
+        span: Span,
+        message: String,
+        help: impl Into<String>,
+    ) {
         let file = &self.sources.files[origin.file].display_path;
-        self.diagnostics.push(Diagnostic::error(file, Some(span), message).with_help(help));
+        self.diagnostics
+            .push(Diagnostic::error(file, Some(span), message).with_help(help));
     }
 
     fn location(&self, origin: &DocumentOrigin, span: Span) -> String {
-        format!("{}:{}:{}", self.sources.files[origin.file].display_path, span.line, span.column)
+        format!(
+            "{}:{}:{}",
+            self.sources.files[origin.file].display_path, span.line, span.column
+        )
     }
 
     fn provenance(&self, origin: &DocumentOrigin) -> String {
-        self.sources.provenance_name(&self.sources.files[origin.file].relative)
+        self.sources
+            .provenance_name(&self.sources.files[origin.file].relative)
     }
 
     /// Checks `metadata.name` and records the object, refusing a second object of the same
@@ -47,7 +69,7 @@ impl Checker<'_> {
     fn declare<'d, T>(
         &mut self,
         kind: &str,
-        declared: &mut BTreeMap<String, (DocumentOrigin, &'d T)>,
+        declared: &mut BTreeMap<String, Declared<'d, T>>,
         origin: DocumentOrigin,
         name: &Text,
         document: &'d T,
@@ -62,22 +84,27 @@ impl Checker<'_> {
             );
             return;
         }
-        if let Some((first, first_doc)) = declared.get(&name.value) {
-            let _ = first_doc;
-            let first_at = self.location(first, self.first_span(first));
+        if let Some(first) = declared.get(&name.value) {
+            let first_at = self.location(&first.origin, first.name_span);
             self.error(
                 &origin,
                 span,
-                format!("duplicate {kind} `{}`: it is already declared at {first_at}", name.value),
+                format!(
+                    "duplicate {kind} `{}`: it is already declared at {first_at}",
+                    name.value
+                ),
                 format!("each {kind} name must be unique; rename or remove one of them"),
             );
             return;
         }
-        declared.insert(name.value.clone(), (origin, document));
-    }
-
-    fn first_span(&self, origin: &DocumentOrigin) -> Span {
-        origin.start()
+        declared.insert(
+            name.value.clone(),
+            Declared {
+                origin,
+                name_span: span,
+                document,
+            },
+        );
     }
 
     /// Reports a reference to a name that does not exist, suggesting the closest known one.
@@ -122,7 +149,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let current = row[j + 1];
-            row[j + 1] = (previous + usize::from(ca != *cb)).min(row[j] + 1).min(current + 1);
+            row[j + 1] = (previous + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(current + 1);
             previous = current;
         }
     }
@@ -136,16 +165,20 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
         sources,
         diagnostics: Diagnostics::default(),
     };
-    let mut tenant_docs: BTreeMap<String, (DocumentOrigin, &TenantDocument)> = BTreeMap::new();
-    let mut user_docs: BTreeMap<String, (DocumentOrigin, &UserDocument)> = BTreeMap::new();
-    let mut namespace_docs: BTreeMap<String, (DocumentOrigin, &NamespaceDocument)> = BTreeMap::new();
-    let mut network_docs: BTreeMap<String, (DocumentOrigin, &NetworkDocument)> = BTreeMap::new();
+    let mut tenant_docs: BTreeMap<String, Declared<TenantDocument>> = BTreeMap::new();
+    let mut user_docs: BTreeMap<String, Declared<UserDocument>> = BTreeMap::new();
+    let mut namespace_docs: BTreeMap<String, Declared<NamespaceDocument>> = BTreeMap::new();
+    let mut network_docs: BTreeMap<String, Declared<NetworkDocument>> = BTreeMap::new();
 
     for document in documents {
         let origin = document.origin;
         match &document.object {
-            RawObject::Tenant(doc) => checker.declare("Tenant", &mut tenant_docs, origin, &doc.metadata.name, doc),
-            RawObject::User(doc) => checker.declare("User", &mut user_docs, origin, &doc.metadata.name, doc),
+            RawObject::Tenant(doc) => {
+                checker.declare("Tenant", &mut tenant_docs, origin, &doc.metadata.name, doc)
+            }
+            RawObject::User(doc) => {
+                checker.declare("User", &mut user_docs, origin, &doc.metadata.name, doc)
+            }
             RawObject::Namespace(doc) => {
                 let name = &doc.metadata.name;
                 if is_reserved_namespace(&name.value) {
@@ -159,17 +192,35 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
                     checker.declare("Namespace", &mut namespace_docs, origin, name, doc);
                 }
             }
-            RawObject::Network(doc) => checker.declare("Network", &mut network_docs, origin, &doc.metadata.name, doc),
+            RawObject::Network(doc) => checker.declare(
+                "Network",
+                &mut network_docs,
+                origin,
+                &doc.metadata.name,
+                doc,
+            ),
         }
     }
 
     let mut model = Model::default();
-    for (name, (origin, doc)) in &tenant_docs {
+    for (
+        name,
+        Declared {
+            origin,
+            document: doc,
+            ..
+        },
+    ) in &tenant_docs
+    {
         model.tenants.insert(
             name.clone(),
             Tenant {
                 name: name.clone(),
-                display_name: doc.spec.as_ref().and_then(|s| s.display_name.as_ref()).map(|d| d.value.clone()),
+                display_name: doc
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.display_name.as_ref())
+                    .map(|d| d.value.clone()),
                 users: Vec::new(),
                 namespaces: Vec::new(),
                 networks: Vec::new(),
@@ -179,7 +230,15 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
     }
 
     let mut usernames: BTreeMap<String, (DocumentOrigin, Span)> = BTreeMap::new();
-    for (name, (origin, doc)) in &user_docs {
+    for (
+        name,
+        Declared {
+            origin,
+            document: doc,
+            ..
+        },
+    ) in &user_docs
+    {
         let tenant_ok = check_tenant(&mut checker, origin, &doc.spec.tenant, &model, "User");
         let (username, username_span) = match &doc.spec.username {
             Some(u) => (u.value.clone(), origin.span_of(u)),
@@ -227,13 +286,26 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
     }
 
     let mut all_subnets: Vec<(Cidr, String, DocumentOrigin, Span)> = Vec::new();
-    for (name, (origin, doc)) in &network_docs {
+    for (
+        name,
+        Declared {
+            origin,
+            document: doc,
+            ..
+        },
+    ) in &network_docs
+    {
         let spec = &doc.spec.value;
         let tenant_ok = check_tenant(&mut checker, origin, &spec.tenant, &model, "Network");
         let subnets = check_network_addressing(&mut checker, origin, doc, &mut all_subnets, name);
         if let Some(provider) = &spec.provider_network_id {
             if provider.value.trim().is_empty() {
-                checker.error(origin, origin.span_of(provider), "providerNetworkID is empty".into(), "give the provider's network ID, or use `subnets` instead");
+                checker.error(
+                    origin,
+                    origin.span_of(provider),
+                    "providerNetworkID is empty".into(),
+                    "give the provider's network ID, or use `subnets` instead",
+                );
             }
         }
         if !tenant_ok {
@@ -254,7 +326,15 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
         }
     }
 
-    for (name, (origin, doc)) in &namespace_docs {
+    for (
+        name,
+        Declared {
+            origin,
+            document: doc,
+            ..
+        },
+    ) in &namespace_docs
+    {
         let spec = &doc.spec;
         let tenant_ok = check_tenant(&mut checker, origin, &spec.tenant, &model, "Namespace");
         let tenant = &spec.tenant.value;
@@ -264,11 +344,11 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
                 None => checker.unknown_reference(
                     origin,
                     owner,
-                    "owner: User",
+                    "owner",
                     user_docs.keys(),
-                    "declare that User, or remove it from `owners` (a user who still owns a namespace cannot be removed)",
+                    "declare a User with that name, or remove it from `owners` (a user who still owns a namespace cannot be removed)",
                 ),
-                Some((_, user)) if tenant_ok && user.spec.tenant.value != *tenant => checker.error(
+                Some(Declared { document: user, .. }) if tenant_ok && user.spec.tenant.value != *tenant => checker.error(
                     origin,
                     origin.span_of(owner),
                     format!(
@@ -286,8 +366,8 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
         }
         if let Some(network) = &spec.network {
             match network_docs.get(&network.value) {
-                None => checker.unknown_reference(origin, network, "Network", network_docs.keys(), "declare that Network, or correct the name"),
-                Some((_, net)) if tenant_ok && net.spec.value.tenant.value != *tenant => checker.error(
+                None => checker.unknown_reference(origin, network, "network", network_docs.keys(), "declare that Network, or correct the name"),
+                Some(Declared { document: net, .. }) if tenant_ok && net.spec.value.tenant.value != *tenant => checker.error(
                     origin,
                     origin.span_of(network),
                     format!(
@@ -307,7 +387,12 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
         let owners: Vec<String> = owners.into_iter().collect();
         let owner_usernames = owners
             .iter()
-            .map(|o| model.users.get(o).map_or_else(|| o.clone(), |u| u.username.clone()))
+            .map(|o| {
+                model
+                    .users
+                    .get(o)
+                    .map_or_else(|| o.clone(), |u| u.username.clone())
+            })
             .collect();
         model.namespaces.insert(
             name.clone(),
@@ -332,7 +417,13 @@ pub fn is_reserved_namespace(name: &str) -> bool {
     RESERVED_NAMESPACES.contains(&name) || name.starts_with("kube-")
 }
 
-fn check_tenant(checker: &mut Checker<'_>, origin: &DocumentOrigin, tenant: &Text, model: &Model, kind: &str) -> bool {
+fn check_tenant(
+    checker: &mut Checker<'_>,
+    origin: &DocumentOrigin,
+    tenant: &Text,
+    model: &Model,
+    kind: &str,
+) -> bool {
     if model.tenants.contains_key(&tenant.value) {
         return true;
     }
@@ -369,7 +460,10 @@ fn check_network_addressing(
             return None;
         }
         (false, None) => {
-            let span = spec.subnets.as_ref().map_or(spec_span, |s| origin.span_of(s));
+            let span = spec
+                .subnets
+                .as_ref()
+                .map_or(spec_span, |s| origin.span_of(s));
             checker.error(
                 origin,
                 span,
@@ -387,7 +481,12 @@ fn check_network_addressing(
         let cidr = match Cidr::parse(&subnet.cidr.value) {
             Ok(cidr) => cidr,
             Err(problem) => {
-                checker.error(origin, cidr_span, format!("malformed CIDR: {problem}"), "write the subnet as ADDRESS/PREFIX, e.g. `10.10.0.0/24` or `fd00:10::/64`");
+                checker.error(
+                    origin,
+                    cidr_span,
+                    format!("malformed CIDR: {problem}"),
+                    "write the subnet as ADDRESS/PREFIX, e.g. `10.10.0.0/24` or `fd00:10::/64`",
+                );
                 valid = false;
                 continue;
             }
@@ -395,14 +494,25 @@ fn check_network_addressing(
         if let Some(gateway) = &subnet.gateway {
             match gateway.value.parse::<std::net::IpAddr>() {
                 Err(_) => {
-                    checker.error(origin, origin.span_of(gateway), format!("malformed gateway: `{}` is not an IP address", gateway.value), "write the gateway as an address inside the subnet, e.g. `10.10.0.1`");
+                    checker.error(
+                        origin,
+                        origin.span_of(gateway),
+                        format!(
+                            "malformed gateway: `{}` is not an IP address",
+                            gateway.value
+                        ),
+                        "write the gateway as an address inside the subnet, e.g. `10.10.0.1`",
+                    );
                     valid = false;
                 }
                 Ok(address) if !cidr.contains(address) => {
                     checker.error(
                         origin,
                         origin.span_of(gateway),
-                        format!("gateway `{}` lies outside its subnet `{}`", gateway.value, subnet.cidr.value),
+                        format!(
+                            "gateway `{}` lies outside its subnet `{}`",
+                            gateway.value, subnet.cidr.value
+                        ),
                         "choose a gateway address inside the subnet, or correct the CIDR",
                     );
                     valid = false;
@@ -413,7 +523,11 @@ fn check_network_addressing(
         for (other, other_network, other_origin, other_span) in all_subnets.iter() {
             if cidr.overlaps(other) {
                 let other_at = checker.location(other_origin, *other_span);
-                let whose = if other_network == network { "another subnet of this network".to_string() } else { format!("network `{other_network}`") };
+                let whose = if other_network == network {
+                    "another subnet of this network".to_string()
+                } else {
+                    format!("network `{other_network}`")
+                };
                 checker.error(
                     origin,
                     cidr_span,
@@ -421,6 +535,7 @@ fn check_network_addressing(
                     "networks are isolated per tenant, so their address ranges must not overlap; choose a disjoint CIDR",
                 );
                 valid = false;
+                break;
             }
         }
         all_subnets.push((cidr, network.to_string(), *origin, cidr_span));
@@ -432,14 +547,25 @@ fn check_network_addressing(
     valid.then_some(subnets)
 }
 
-fn check_labels(checker: &mut Checker<'_>, origin: &DocumentOrigin, labels: &TextMap) -> BTreeMap<String, String> {
+fn check_labels(
+    checker: &mut Checker<'_>,
+    origin: &DocumentOrigin,
+    labels: &TextMap,
+) -> BTreeMap<String, String> {
     let mut checked = BTreeMap::new();
     for (key, value) in &labels.0 {
         if let Some(problem) = qualified_name_problem(&key.value) {
-            checker.error(origin, origin.span_of(key), format!("label key `{}` is invalid: {problem}", key.value), "rename the label, e.g. `team` or `example.com/team`");
+            checker.error(
+                origin,
+                origin.span_of(key),
+                format!("label key `{}` is invalid: {problem}", key.value),
+                "rename the label, e.g. `team` or `example.com/team`",
+            );
             continue;
         }
-        if key.value.starts_with(TENET_LABEL_PREFIX) || RESERVED_LABEL_KEYS.contains(&key.value.as_str()) {
+        if key.value.starts_with(TENET_LABEL_PREFIX)
+            || RESERVED_LABEL_KEYS.contains(&key.value.as_str())
+        {
             checker.error(
                 origin,
                 origin.span_of(key),
@@ -462,17 +588,31 @@ fn check_labels(checker: &mut Checker<'_>, origin: &DocumentOrigin, labels: &Tex
     checked
 }
 
-fn check_annotations(checker: &mut Checker<'_>, origin: &DocumentOrigin, annotations: &TextMap) -> BTreeMap<String, String> {
+fn check_annotations(
+    checker: &mut Checker<'_>,
+    origin: &DocumentOrigin,
+    annotations: &TextMap,
+) -> BTreeMap<String, String> {
     let mut checked = BTreeMap::new();
     let mut total = 0;
     for (key, value) in &annotations.0 {
         if let Some(problem) = qualified_name_problem(&key.value) {
-            checker.error(origin, origin.span_of(key), format!("annotation key `{}` is invalid: {problem}", key.value), "rename the annotation, e.g. `example.com/owner`");
+            checker.error(
+                origin,
+                origin.span_of(key),
+                format!("annotation key `{}` is invalid: {problem}", key.value),
+                "rename the annotation, e.g. `example.com/owner`",
+            );
             continue;
         }
         total += key.value.len() + value.value.len();
         if total > MAX_ANNOTATION_BYTES {
-            checker.error(origin, origin.span_of(key), "annotations exceed the 256 KiB that Kubernetes allows per object".into(), "move large data into a ConfigMap");
+            checker.error(
+                origin,
+                origin.span_of(key),
+                "annotations exceed the 256 KiB that Kubernetes allows per object".into(),
+                "move large data into a ConfigMap",
+            );
             break;
         }
         checked.insert(key.value.clone(), value.value.clone());
@@ -502,7 +642,11 @@ fn derive_relations(model: &mut Model) {
                 user.owned_namespaces.push(namespace.name.clone());
             }
         }
-        if let Some(network) = namespace.network.as_ref().and_then(|n| model.networks.get_mut(n)) {
+        if let Some(network) = namespace
+            .network
+            .as_ref()
+            .and_then(|n| model.networks.get_mut(n))
+        {
             network.namespaces.push(namespace.name.clone());
         }
     }

@@ -57,7 +57,10 @@ fn io_error<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(io::Error) 
 
 /// Reads the current output tree (without the lock file and other hidden files).
 pub fn read_output_tree(out: &Path) -> Result<BTreeMap<String, Vec<u8>>, WriteError> {
-    Ok(load_output_tree(out).map_err(io_error("read", out))?.into_iter().collect())
+    Ok(load_output_tree(out)
+        .map_err(io_error("read", out))?
+        .into_iter()
+        .collect())
 }
 
 /// Writes `plan` into `out`, creating it when missing.
@@ -66,7 +69,11 @@ pub fn write_plan(plan: &Plan, out: &Path) -> Result<WriteReport, WriteError> {
 }
 
 /// [`write_plan`] with a hook before each filesystem step, for testing failure at every step.
-pub fn write_plan_with_faults(plan: &Plan, out: &Path, fault: FaultHook<'_>) -> Result<WriteReport, WriteError> {
+pub fn write_plan_with_faults(
+    plan: &Plan,
+    out: &Path,
+    fault: FaultHook<'_>,
+) -> Result<WriteReport, WriteError> {
     fs::create_dir_all(out).map_err(io_error("create", out))?;
     let lock_path = out.join(LOCK_FILE);
     let lock = File::options()
@@ -81,7 +88,11 @@ pub fn write_plan_with_faults(plan: &Plan, out: &Path, fault: FaultHook<'_>) -> 
     let changes = plan.changes_against(&existing);
     if !changes.conflicts.is_empty() {
         return Err(WriteError::Conflict {
-            paths: changes.conflicts.iter().map(|p| out.join(p).display().to_string()).collect(),
+            paths: changes
+                .conflicts
+                .iter()
+                .map(|p| out.join(p).display().to_string())
+                .collect(),
         });
     }
     let mut transaction = Transaction {
@@ -119,7 +130,10 @@ struct Transaction<'a, 'f> {
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}{suffix}"))
 }
 
@@ -129,7 +143,9 @@ impl Transaction<'_, '_> {
     }
 
     fn create_parents(&mut self, path: &Path) -> Result<(), WriteError> {
-        let Some(parent) = path.parent() else { return Ok(()) };
+        let Some(parent) = path.parent() else {
+            return Ok(());
+        };
         let mut missing = Vec::new();
         let mut dir = parent;
         while !dir.exists() {
@@ -155,7 +171,8 @@ impl Transaction<'_, '_> {
             self.create_parents(&target)?;
             let staged = sibling(&target, STAGED_SUFFIX);
             self.step("write", &staged)?;
-            fs::write(&staged, plan.files[relative.as_str()].as_bytes()).map_err(io_error("write", &staged))?;
+            fs::write(&staged, plan.files[relative.as_str()].as_bytes())
+                .map_err(io_error("write", &staged))?;
             self.staged.push(staged);
         }
         // 2. Move replaced and removed originals aside.

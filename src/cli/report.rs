@@ -44,7 +44,12 @@ impl fmt::Debug for Snippet<'_> {
 
 impl fmt::Display for Snippet<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.diagnostic.location(), self.diagnostic.message)
+        write!(
+            f,
+            "{}: {}",
+            self.diagnostic.location(),
+            self.diagnostic.message
+        )
     }
 }
 
@@ -59,7 +64,10 @@ impl miette::Diagnostic for Snippet<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diagnostic.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.diagnostic
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -68,12 +76,19 @@ impl miette::Diagnostic for Snippet<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let span = self.span?;
-        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(Some("here".to_string()), span))))
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            Some("here".to_string()),
+            span,
+        ))))
     }
 }
 
 /// Renders one diagnostic. `text_of` finds the text of the file it names, for the snippet.
-pub fn render_diagnostic<'t>(diagnostic: &Diagnostic, style: Style, text_of: &dyn Fn(&str) -> Option<&'t str>) -> String {
+pub fn render_diagnostic<'t>(
+    diagnostic: &Diagnostic,
+    style: Style,
+    text_of: &dyn Fn(&str) -> Option<&'t str>,
+) -> String {
     if !style.graphical {
         return format!("{diagnostic}\n");
     }
@@ -87,10 +102,16 @@ pub fn render_diagnostic<'t>(diagnostic: &Diagnostic, style: Style, text_of: &dy
     };
     let snippet = Snippet {
         diagnostic,
-        source: span.and(text).map(|t| NamedSource::new(diagnostic.location(), t.to_string())),
+        source: span
+            .and(text)
+            .map(|t| NamedSource::new(&diagnostic.file, t.to_string())),
         span,
     };
-    let theme = if style.color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
     let mut out = String::new();
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100);
     if handler.render_report(&mut out, &snippet).is_err() {

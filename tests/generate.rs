@@ -1,0 +1,182 @@
+//! The compiler's output: snapshots, the committed example, determinism and quoting.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use proptest::prelude::*;
+use tenet::load::{Sources, load_sources, load_templates};
+use tenet::pipeline::compile;
+use tenet::plan::Plan;
+use tenet::templates::TemplateSet;
+
+fn plan_of(sources: &Sources) -> Plan {
+    match compile(sources, &TemplateSet::embedded()) {
+        Ok(compiled) => compiled.plan,
+        Err(diagnostics) => panic!("input rejected:\n{diagnostics}"),
+    }
+}
+
+fn plan_for_dir(dir: &Path) -> Plan {
+    let (sources, diagnostics) = load_sources(dir);
+    assert!(!diagnostics.has_errors(), "{diagnostics}");
+    plan_of(&sources)
+}
+
+/// The whole plan as one text, file by file, for a snapshot a person can read.
+fn render_plan(plan: &Plan) -> String {
+    plan.files
+        .iter()
+        .map(|(path, text)| format!("=== {path}\n{text}"))
+        .collect()
+}
+
+/// Drops the provenance comments, which are the only lines allowed to change when documents
+/// move between files.
+fn without_provenance(plan: &Plan) -> BTreeMap<String, String> {
+    plan.files
+        .iter()
+        .map(|(path, text)| {
+            (
+                path.clone(),
+                text.lines()
+                    .filter(|l| !l.starts_with('#'))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn fixture_outputs() {
+    insta::glob!("fixtures/generate/*/tenants", |dir| {
+        insta::assert_snapshot!(render_plan(&plan_for_dir(dir)));
+    });
+}
+
+#[test]
+fn example_output() {
+    insta::assert_snapshot!(render_plan(&plan_for_dir(Path::new("tenants"))));
+}
+
+/// The committed `out/` is exactly what `tenet generate` writes for the committed input.
+#[test]
+fn committed_out_is_up_to_date() {
+    let (sources, diagnostics) = load_sources(Path::new("tenants"));
+    assert!(!diagnostics.has_errors(), "{diagnostics}");
+    let (templates, diagnostics) = load_templates(Path::new("templates"), true);
+    assert!(!diagnostics.has_errors(), "{diagnostics}");
+    let plan = compile(&sources, &templates)
+        .expect("example compiles")
+        .plan;
+    let on_disk = tenet::write::read_output_tree(Path::new("out")).expect("out/ is readable");
+    let changes = plan.changes_against(&on_disk);
+    assert!(
+        changes.is_empty() && changes.conflicts.is_empty(),
+        "out/ is stale; run `make generate` and commit: {changes:?}"
+    );
+}
+
+/// The templates in `templates/` are the ones embedded in the binary.
+#[test]
+fn embedded_templates_match_the_repository() {
+    let (from_disk, diagnostics) = load_templates(Path::new("templates"), true);
+    assert!(!diagnostics.has_errors());
+    for (name, source) in &from_disk.templates {
+        assert_eq!(
+            Some(source.text.as_str()),
+            TemplateSet::embedded_text(name),
+            "{name} differs from the embedded copy"
+        );
+    }
+}
+
+#[test]
+fn generating_twice_is_byte_identical() {
+    let first = plan_for_dir(Path::new("tenants"));
+    let second = plan_for_dir(Path::new("tenants"));
+    assert_eq!(first, second);
+}
+
+#[test]
+fn tricky_strings_stay_strings() {
+    let plan = plan_for_dir(Path::new("tests/fixtures/generate/tricky-strings/tenants"));
+    let namespace = &plan.files["cluster/namespace/off.yaml"];
+    for expected in [
+        "name: \"off\"",
+        "flag: \"true\"",
+        "version: \"1e3\"",
+        "zero: \"007\"",
+        "tenet.dev/tenant: \"yes\"",
+        "example.com/null: \"~\"",
+        "example.com/date: \"2001-12-14\"",
+    ] {
+        assert!(
+            namespace.contains(expected),
+            "missing {expected} in\n{namespace}"
+        );
+    }
+    let binding = &plan.files["namespaces/off/rolebinding/namespace-binding.yaml"];
+    assert!(binding.contains("name: \"no\""), "{binding}");
+    assert!(binding.contains("name: \"007\""), "{binding}");
+    // Read back, every scalar is still a string.
+    for text in plan.files.values() {
+        let value: serde_json::Value = serde_saphyr::from_str(text).expect("output parses");
+        assert_no_non_strings(&value, text);
+    }
+}
+
+fn assert_no_non_strings(value: &serde_json::Value, text: &str) {
+    match value {
+        serde_json::Value::Object(map) => map.values().for_each(|v| assert_no_non_strings(v, text)),
+        serde_json::Value::Array(items) => {
+            items.iter().for_each(|v| assert_no_non_strings(v, text))
+        }
+        serde_json::Value::String(_) => {}
+        // The CRD schema legitimately holds booleans and numbers; tenant data never does.
+        serde_json::Value::Bool(_) | serde_json::Value::Number(_)
+            if text.contains("CustomResourceDefinition") => {}
+        other => panic!("non-string scalar {other} in\n{text}"),
+    }
+}
+
+/// Splits the example into its documents, to be redistributed.
+fn example_documents() -> Vec<String> {
+    let (sources, _) = load_sources(Path::new("tenants"));
+    sources
+        .files
+        .iter()
+        .flat_map(|f| {
+            tenet::document::split_documents(&f.text)
+                .into_iter()
+                .map(|s| s.text.trim_start_matches("---").to_string())
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    /// Moving documents between files and reordering them changes nothing but provenance.
+    #[test]
+    fn shuffling_documents_changes_only_provenance(seed in any::<u64>(), file_count in 1usize..6) {
+        let documents = example_documents();
+        let reference = without_provenance(&plan_of(&Sources::in_memory("tenants", &[("all.yaml", &documents.join("\n---\n"))])));
+        let mut order: Vec<usize> = (0..documents.len()).collect();
+        let mut state = seed;
+        for i in (1..order.len()).rev() {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            order.swap(i, (state >> 33) as usize % (i + 1));
+        }
+        let mut files: Vec<String> = vec![String::new(); file_count];
+        for (position, index) in order.iter().enumerate() {
+            let file = &mut files[position % file_count];
+            file.push_str("---\n");
+            file.push_str(&documents[*index]);
+            file.push('\n');
+        }
+        let names: Vec<String> = (0..file_count).map(|i| format!("dir{}/f{}.yaml", i % 2, (seed as usize + i) % 97)).collect();
+        let inputs: Vec<(&str, &str)> = names.iter().map(String::as_str).zip(files.iter().map(String::as_str)).collect();
+        let shuffled = without_provenance(&plan_of(&Sources::in_memory("tenants", &inputs)));
+        prop_assert_eq!(reference, shuffled);
+    }
+}
