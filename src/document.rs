@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};
 use serde_saphyr::{MessageFormatter, Spanned};
@@ -21,94 +22,133 @@ pub const KINDS: [&str; 4] = ["Tenant", "User", "Namespace", "Network"];
 /// A string from the input with the place it was written.
 pub type Text = Spanned<String>;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TenantDocument {
+    #[schemars(with = "String")]
     pub api_version: Text,
+    #[schemars(with = "String")]
     pub kind: Text,
     pub metadata: Metadata,
     #[serde(default)]
     pub spec: Option<TenantSpec>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TenantSpec {
+    /// Human-readable name of the tenant.
+    #[schemars(with = "Option<String>")]
     pub display_name: Option<Text>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UserDocument {
+    #[schemars(with = "String")]
     pub api_version: Text,
+    #[schemars(with = "String")]
     pub kind: Text,
     pub metadata: Metadata,
     pub spec: UserSpec,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UserSpec {
+    /// The tenant this user belongs to.
+    #[schemars(with = "String")]
     pub tenant: Text,
+    /// The name the API server authenticates for this user. Defaults to metadata.name; must not start with `system:`.
+    #[schemars(with = "Option<String>")]
     pub username: Option<Text>,
+    /// Human-readable name of the user.
+    #[schemars(with = "Option<String>")]
     pub display_name: Option<Text>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NamespaceDocument {
+    #[schemars(with = "String")]
     pub api_version: Text,
+    #[schemars(with = "String")]
     pub kind: Text,
     pub metadata: NamespaceMetadata,
     pub spec: NamespaceSpec,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NamespaceSpec {
+    /// The tenant that owns this namespace.
+    #[schemars(with = "String")]
     pub tenant: Text,
+    /// Users of the same tenant who get full access inside the namespace.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub owners: Vec<Text>,
+    /// A network of the same tenant that this namespace joins.
+    #[schemars(with = "Option<String>")]
     pub network: Option<Text>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NetworkDocument {
+    #[schemars(with = "String")]
     pub api_version: Text,
+    #[schemars(with = "String")]
     pub kind: Text,
     pub metadata: Metadata,
+    #[schemars(with = "NetworkSpec")]
     pub spec: Spanned<NetworkSpec>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NetworkSpec {
+    /// The tenant that owns this network.
+    #[schemars(with = "String")]
     pub tenant: Text,
+    /// The network's subnets; give either subnets or providerNetworkID.
+    #[schemars(with = "Option<Vec<SubnetSpec>>")]
     pub subnets: Option<Spanned<Vec<SubnetSpec>>>,
+    /// ID of an existing network in the provider (e.g. Neutron); give either subnets or providerNetworkID.
     #[serde(rename = "providerNetworkID")]
+    #[schemars(with = "Option<String>")]
     pub provider_network_id: Option<Text>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SubnetSpec {
+    /// Subnet in CIDR notation (IPv4 or IPv6), with no host bits set.
+    #[schemars(with = "String")]
     pub cidr: Text,
+    /// Gateway address; must lie inside the subnet.
+    #[schemars(with = "Option<String>")]
     pub gateway: Option<Text>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Metadata {
+    /// Object name: a DNS-1123 label (lowercase letters, digits and '-', at most 63).
+    #[schemars(with = "String")]
     pub name: Text,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NamespaceMetadata {
+    /// Namespace name: a DNS-1123 label, not `default` nor any `kube-*` name.
+    #[schemars(with = "String")]
     pub name: Text,
+    /// Labels copied onto the Namespace object.
     #[serde(default)]
     pub labels: TextMap,
+    /// Annotations copied onto the Namespace object.
     #[serde(default)]
     pub annotations: TextMap,
 }
@@ -116,6 +156,16 @@ pub struct NamespaceMetadata {
 /// A string-to-string mapping whose keys and values both keep their positions.
 #[derive(Debug, Clone, Default)]
 pub struct TextMap(pub Vec<(Text, Text)>);
+
+impl JsonSchema for TextMap {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "StringMap".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "object", "additionalProperties": {"type": "string"}})
+    }
+}
 
 impl<'de> Deserialize<'de> for TextMap {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -180,3 +180,14 @@ proptest! {
         prop_assert_eq!(reference, shuffled);
     }
 }
+
+/// The committed JSON Schema is the one the loader's types produce.
+#[test]
+fn committed_schema_is_up_to_date() {
+    let committed = std::fs::read_to_string(tenet::schema::SCHEMA_PATH)
+        .expect("schema/tenet.schema.json exists");
+    assert!(
+        committed == tenet::schema::input_schema_text(),
+        "schema/tenet.schema.json is stale; run `cargo run -- schema > schema/tenet.schema.json`"
+    );
+}

@@ -50,6 +50,11 @@ enum Command {
         after_help = "Example:\n  tenet validate --tenants tenants\n\nExit codes: 0 valid; 2 invalid."
     )]
     Validate(TenantsArg),
+    /// Print the JSON Schema of the input documents
+    #[command(
+        after_help = "Example:\n  tenet schema > schema/tenet.schema.json\n\nEditors that use yaml-language-server pick it up from a first line such as\n  # yaml-language-server: $schema=../schema/tenet.schema.json"
+    )]
+    Schema,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -168,6 +173,10 @@ pub fn main() -> ExitCode {
     let code = match &cli.command {
         Command::Generate(args) => generate(args, &printer),
         Command::Validate(args) => validate(args, &printer),
+        Command::Schema => {
+            print!("{}", tenet::schema::input_schema_text());
+            EXIT_OK
+        }
     };
     ExitCode::from(code)
 }
