@@ -1,1 +1,2 @@
 //! tenet: compile a GitOps `tenants/` directory into deterministic Kubernetes manifests.
+pub mod rbac;
