@@ -8,6 +8,8 @@
 //!       controller roles/bindings and the aggregated ClusterRoles with their rules filled in
 //!   oracle_queries answer DIR [--builtin]
 //!       writes DIR/NNNN/tenet.txt, one `yes|no<TAB>query` line per query, like the oracle
+//!   oracle_queries bench QUERIES
+//!       times QUERIES random queries against one evaluator of several hundred objects
 //!   oracle_queries explain CASE_DIR QUERY_LINE [--builtin]
 //!       prints which binding, role and rule grant the query, for investigating disagreements
 
@@ -248,6 +250,7 @@ fn role_ref(
     bootstrap: bool,
     cluster_role_count: usize,
     role_names: &[String],
+    prefix: &str,
 ) -> Value {
     let (kind, name) = if !role_names.is_empty() && random.chance(30) {
         ("Role", role_names[random.below(role_names.len())].clone())
@@ -258,25 +261,25 @@ fn role_ref(
     } else {
         (
             "ClusterRole",
-            format!("gen-c{}", random.below(cluster_role_count.max(1))),
+            format!("{prefix}gen-c{}", random.below(cluster_role_count.max(1))),
         )
     };
     json!({"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": name})
 }
 
-fn manifests(random: &mut Random, bootstrap: bool) -> String {
+fn manifests(random: &mut Random, bootstrap: bool, prefix: &str) -> String {
     let mut documents = Vec::new();
     let cluster_role_count = 2 + random.below(5);
     for index in 0..cluster_role_count {
         documents.push(
             json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-            "metadata": {"name": format!("gen-c{index}")}, "rules": rules(random)}),
+            "metadata": {"name": format!("{prefix}gen-c{index}")}, "rules": rules(random)}),
         );
     }
     let mut roles_per_namespace = Vec::new();
     for namespace in NAMESPACES {
         let names: Vec<String> = (0..random.below(3))
-            .map(|index| format!("gen-r{index}"))
+            .map(|index| format!("{prefix}gen-r{index}"))
             .collect();
         for name in &names {
             documents.push(
@@ -287,24 +290,24 @@ fn manifests(random: &mut Random, bootstrap: bool) -> String {
         roles_per_namespace.push(names);
     }
     for index in 0..(1 + random.below(4)) {
-        let mut reference = role_ref(random, bootstrap, cluster_role_count, &[]);
+        let mut reference = role_ref(random, bootstrap, cluster_role_count, &[], prefix);
         if random.chance(5) {
             // A ClusterRoleBinding cannot use a Role; it grants nothing.
             reference["kind"] = json!("Role");
         }
         documents.push(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-            "metadata": {"name": format!("gen-crb{index}")}, "roleRef": reference, "subjects": subjects(random)}));
+            "metadata": {"name": format!("{prefix}gen-crb{index}")}, "roleRef": reference, "subjects": subjects(random)}));
     }
     for (namespace, role_names) in NAMESPACES.iter().zip(&roles_per_namespace) {
         for index in 0..random.below(4) {
-            let mut reference = role_ref(random, bootstrap, cluster_role_count, role_names);
+            let mut reference = role_ref(random, bootstrap, cluster_role_count, role_names, prefix);
             if random.chance(5) {
                 reference["kind"] = json!("Role");
                 reference["name"] = json!("missing-role");
             }
             documents.push(
                 json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-                "metadata": {"name": format!("gen-rb{index}"), "namespace": namespace},
+                "metadata": {"name": format!("{prefix}gen-rb{index}"), "namespace": namespace},
                 "roleRef": reference, "subjects": subjects(random)}),
             );
         }
@@ -367,7 +370,7 @@ fn generate(
         fs::create_dir_all(&case_dir).map_err(|e| e.to_string())?;
         fs::write(
             case_dir.join("rbac.yaml"),
-            manifests(&mut random, bootstrap),
+            manifests(&mut random, bootstrap, ""),
         )
         .map_err(|e| e.to_string())?;
         fs::write(
@@ -489,6 +492,38 @@ fn explain(case_dir: &Path, line: &str, include_builtin: bool) -> Result<(), Str
     Ok(())
 }
 
+/// Times a batch of QUERIES over one evaluator built from many random manifests (plus built-ins).
+fn bench(query_count: usize) -> Result<(), String> {
+    let mut random = Random(42);
+    let mut text = String::new();
+    for index in 0..40 {
+        text.push_str(&manifests(&mut random, true, &format!("p{index}-")));
+    }
+    let started = std::time::Instant::now();
+    let mut builder = EvaluatorBuilder::new();
+    for document in split_yaml_documents(&text).map_err(|e| e.to_string())? {
+        builder.add_object(&document, &ObjectOrigin::file("bench.yaml")).map_err(|e| e.to_string())?;
+    }
+    let evaluator = builder.build();
+    let loaded = started.elapsed();
+    let (queries, errors) = parse_batch(&queries(&mut random, query_count));
+    if !errors.is_empty() {
+        return Err(format!("{errors:?}"));
+    }
+    let started = std::time::Instant::now();
+    let allowed = queries
+        .iter()
+        .filter(|(_, query)| evaluator.can_i(&query.user, &[], &query.action).allowed())
+        .count();
+    let elapsed = started.elapsed();
+    println!(
+        "{} RBAC objects (incl. built-ins) parsed and indexed in {loaded:?}; {} queries ({allowed} allowed) answered in {elapsed:?}",
+        evaluator.roles().len() + evaluator.bindings().len(),
+        queries.len()
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let argument = |index: usize| args.get(index).map(String::as_str).unwrap_or_default();
@@ -504,6 +539,7 @@ fn main() -> ExitCode {
         })(),
         "extras" => extras(Path::new(argument(1))),
         "answer" => answer(Path::new(argument(1)), flag("--builtin")),
+        "bench" => number(1).and_then(|count| bench(count as usize)),
         "explain" => explain(Path::new(argument(1)), argument(2), flag("--builtin")),
         _ => Err("usage: oracle_queries generate DIR CASES QUERIES SEED [--bootstrap] | extras FILE | answer DIR [--builtin]".into()),
     };

@@ -206,3 +206,79 @@ pub fn render_access(access: &SubjectAccess) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rbac::evaluator::Evaluator;
+    use crate::rbac::model::{split_yaml_documents, ObjectOrigin, Subject};
+    use crate::rbac::query::parse_query;
+
+    const POLICY: &str = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: app-developer}
+rules:
+- {apiGroups: ["", apps], resources: [pods, deployments, deployments/scale], verbs: [get, list, watch, create, update, patch, delete]}
+- {apiGroups: [""], resources: [pods/log], verbs: [get]}
+- {apiGroups: [""], resources: [secrets], resourceNames: [app-config], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: platform-viewer}
+rules:
+- {apiGroups: ["*"], resources: ["*"], verbs: [get, list, watch]}
+- {nonResourceURLs: [/metrics, "/debug/*"], verbs: [get]}
+- {apiGroups: [""], resources: [serviceaccounts], verbs: [impersonate]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: developers, namespace: acme-prod}
+roleRef: {kind: ClusterRole, name: app-developer}
+subjects:
+- {kind: User, name: alice@acme.example}
+- {kind: Group, name: acme-devs}
+- {kind: ServiceAccount, name: deployer}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: platform}
+roleRef: {kind: ClusterRole, name: platform-viewer}
+subjects: [{kind: Group, name: acme-ops}, {kind: User, name: alice@acme.example}]
+"#;
+
+    fn evaluator() -> Evaluator {
+        let documents = split_yaml_documents(POLICY).expect("parses");
+        let origin = ObjectOrigin { file: "out/rbac.yaml".into(), input: Some("tenants/acme.yaml".into()) };
+        let (evaluator, errors) =
+            Evaluator::from_objects(documents.iter().map(|document| (document, origin.clone())), false);
+        assert_eq!(errors, []);
+        evaluator
+    }
+
+    #[test]
+    fn who_can_rendering() {
+        let evaluator = evaluator();
+        let mut text = String::new();
+        for line in ["x get pods acme-prod", "x update deployments.apps/scale acme-prod web", "x get /debug/pprof", "x delete nodes -"] {
+            let query = parse_query(line).expect("valid query");
+            text.push_str(&render_who_can(&query.action, &evaluator.who_can(&query.action)));
+        }
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn access_rendering() {
+        let evaluator = evaluator();
+        let mut text = String::new();
+        for subject in [
+            Subject::User("alice@acme.example".into()),
+            Subject::ServiceAccount { namespace: "acme-prod".into(), name: "deployer".into() },
+            Subject::Group("acme-ops".into()),
+            Subject::Group("nobody".into()),
+        ] {
+            text.push_str(&render_access(&evaluator.access(&subject)));
+        }
+        insta::assert_snapshot!(text);
+    }
+}
