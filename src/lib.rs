@@ -17,6 +17,7 @@ pub mod names;
 pub mod pipeline;
 pub mod plan;
 pub mod quantity;
+pub mod rbac;
 pub mod render;
 pub mod schema;
 pub mod selector;
