@@ -6,6 +6,7 @@
 //! stages in one call. Only `load` and `write` touch the filesystem; nothing here prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod audit;
 pub mod canonical;
 pub mod cidr;
 pub mod diagnostic;
@@ -14,6 +15,7 @@ pub mod kube;
 pub mod load;
 pub mod model;
 pub mod names;
+pub mod netpolicy;
 pub mod pipeline;
 pub mod plan;
 pub mod quantity;
