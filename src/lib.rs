@@ -10,6 +10,8 @@ pub mod audit;
 pub mod canonical;
 pub mod cidr;
 pub mod diagnostic;
+pub mod diff;
+pub mod diff_format;
 pub mod document;
 pub mod kube;
 pub mod load;
