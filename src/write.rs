@@ -100,6 +100,8 @@ pub fn write_plan_with_faults(
         fault,
         created_dirs: Vec::new(),
         staged: Vec::new(),
+        staged_moved: 0,
+        known_dirs: std::collections::HashSet::new(),
         backed_up: Vec::new(),
         placed: Vec::new(),
     };
@@ -121,8 +123,12 @@ struct Transaction<'a, 'f> {
     fault: FaultHook<'f>,
     /// Directories this run created, parents first.
     created_dirs: Vec<PathBuf>,
-    /// Staged files, not yet in place.
+    /// Staged files, in the order they are moved into place.
     staged: Vec<PathBuf>,
+    /// How many of `staged` are in place already (the rest are still beside their targets).
+    staged_moved: usize,
+    /// Directories known to exist, so each is checked once rather than once per file.
+    known_dirs: std::collections::HashSet<PathBuf>,
     /// Originals moved aside: (backup, original).
     backed_up: Vec<(PathBuf, PathBuf)>,
     /// Files moved into place: (final path, whether an original was replaced).
@@ -146,6 +152,9 @@ impl Transaction<'_, '_> {
         let Some(parent) = path.parent() else {
             return Ok(());
         };
+        if self.known_dirs.contains(parent) {
+            return Ok(());
+        }
         let mut missing = Vec::new();
         let mut dir = parent;
         while !dir.exists() {
@@ -160,6 +169,7 @@ impl Transaction<'_, '_> {
             fs::create_dir(&dir).map_err(io_error("create directory", &dir))?;
             self.created_dirs.push(dir);
         }
+        self.known_dirs.insert(parent.to_path_buf());
         Ok(())
     }
 
@@ -189,7 +199,8 @@ impl Transaction<'_, '_> {
             let staged = sibling(&target, STAGED_SUFFIX);
             self.step("rename", &target)?;
             fs::rename(&staged, &target).map_err(io_error("rename", &target))?;
-            self.staged.retain(|s| *s != staged);
+            // Files are staged and moved in the same order: a counter, not a search.
+            self.staged_moved += 1;
             self.placed.push(target);
         }
         Ok(())
@@ -204,7 +215,7 @@ impl Transaction<'_, '_> {
         for (backup, original) in self.backed_up.drain(..).rev() {
             let _ = fs::rename(&backup, &original);
         }
-        for staged in self.staged.drain(..) {
+        for staged in self.staged.drain(..).skip(self.staged_moved) {
             let _ = fs::remove_file(&staged);
         }
         for dir in self.created_dirs.drain(..).rev() {
