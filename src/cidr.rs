@@ -68,6 +68,38 @@ impl Cidr {
         value & self.mask() == network
     }
 
+    /// The family (true for IPv6), network bits and prefix: equal keys mean the same subnet.
+    pub fn key(&self) -> (bool, u128, u8) {
+        let (network, _) = Cidr::bits(self.network());
+        (self.address.is_ipv6(), network, self.prefix)
+    }
+
+    /// The keys of this subnet and of every subnet that contains it (prefixes 0 to its own).
+    pub fn supernet_keys(&self) -> impl Iterator<Item = (bool, u128, u8)> + '_ {
+        let (network, width) = Cidr::bits(self.network());
+        let v6 = self.address.is_ipv6();
+        (0..=self.prefix).map(move |prefix| {
+            let mask = if prefix == 0 {
+                0
+            } else {
+                (u128::MAX << (128 - prefix as u32)) >> (128 - width)
+            };
+            (v6, network & mask, prefix)
+        })
+    }
+
+    /// The first and last address, as numbers, with the family.
+    pub fn range(&self) -> (bool, u128, u128) {
+        let (network, width) = Cidr::bits(self.network());
+        let host_bits = width - self.prefix as u32;
+        let last = if host_bits == 128 {
+            u128::MAX
+        } else {
+            network | ((1u128 << host_bits) - 1)
+        };
+        (self.address.is_ipv6(), network, last)
+    }
+
     /// Two subnets overlap when one contains the other's network address.
     pub fn overlaps(&self, other: &Cidr) -> bool {
         self.contains(other.network()) || other.contains(self.network())
@@ -118,5 +150,17 @@ mod tests {
         let c = Cidr::parse("10.1.0.0/16").unwrap();
         assert!(a.overlaps(&b) && b.overlaps(&a));
         assert!(!a.overlaps(&c));
+    }
+
+    #[test]
+    fn supernets_and_ranges() {
+        let b = Cidr::parse("10.0.5.0/24").unwrap();
+        let keys: Vec<_> = b.supernet_keys().collect();
+        assert_eq!(keys.len(), 25);
+        assert!(keys.contains(&Cidr::parse("10.0.0.0/16").unwrap().key()));
+        assert!(keys.contains(&Cidr::parse("0.0.0.0/0").unwrap().key()));
+        assert_eq!(keys.last(), Some(&b.key()));
+        assert_eq!(b.range(), (false, 0x0A00_0500, 0x0A00_05FF));
+        assert_eq!(Cidr::parse("::/0").unwrap().range(), (true, 0, u128::MAX));
     }
 }

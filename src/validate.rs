@@ -365,7 +365,7 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
         }
     }
 
-    let mut all_subnets: Vec<(Cidr, String, DocumentOrigin, Span)> = Vec::new();
+    let mut all_subnets = SubnetIndex::default();
     for (
         name,
         Declared {
@@ -545,7 +545,7 @@ fn check_network_addressing(
     checker: &mut Checker<'_>,
     origin: &DocumentOrigin,
     doc: &NetworkDocument,
-    all_subnets: &mut Vec<(Cidr, String, DocumentOrigin, Span)>,
+    all_subnets: &mut SubnetIndex,
     network: &str,
 ) -> Option<Vec<Subnet>> {
     let spec = &doc.spec.value;
@@ -622,7 +622,14 @@ fn check_network_addressing(
                 Ok(_) => {}
             }
         }
-        for (other, other_network, other_origin, other_span) in all_subnets.iter() {
+        // The index answers "overlaps anything?" in logarithmic time; only then is the list
+        // searched, in declaration order, for the first subnet to name in the message.
+        let overlapping = if all_subnets.overlaps_any(&cidr) {
+            all_subnets.in_order.as_slice()
+        } else {
+            &[]
+        };
+        for (other, other_network, other_origin, other_span) in overlapping {
             if cidr.overlaps(other) {
                 let other_at = checker.location(other_origin, *other_span);
                 let whose = if other_network == network {
@@ -640,13 +647,40 @@ fn check_network_addressing(
                 break;
             }
         }
-        all_subnets.push((cidr, network.to_string(), *origin, cidr_span));
+        all_subnets.insert(cidr, network, *origin, cidr_span);
         subnets.push(Subnet {
             cidr: subnet.cidr.value.clone(),
             gateway: subnet.gateway.as_ref().map(|g| g.value.clone()),
         });
     }
     valid.then_some(subnets)
+}
+
+/// Every subnet declared so far: in declaration order, and indexed so that an overlap check
+/// costs a few lookups instead of a pass over all of them.
+#[derive(Default)]
+struct SubnetIndex {
+    in_order: Vec<(Cidr, String, DocumentOrigin, Span)>,
+    /// Exact subnets, to find one that contains a new subnet (CIDRs nest or are disjoint).
+    keys: std::collections::HashSet<(bool, u128, u8)>,
+    /// Network addresses, to find one that lies inside a new subnet.
+    starts: BTreeSet<(bool, u128)>,
+}
+
+impl SubnetIndex {
+    fn overlaps_any(&self, cidr: &Cidr) -> bool {
+        let (v6, first, last) = cidr.range();
+        cidr.supernet_keys().any(|key| self.keys.contains(&key))
+            || self.starts.range((v6, first)..=(v6, last)).next().is_some()
+    }
+
+    fn insert(&mut self, cidr: Cidr, network: &str, origin: DocumentOrigin, span: Span) {
+        let (v6, first, _) = cidr.range();
+        self.keys.insert(cidr.key());
+        self.starts.insert((v6, first));
+        self.in_order
+            .push((cidr, network.to_string(), origin, span));
+    }
 }
 
 fn check_labels(
@@ -1437,15 +1471,15 @@ fn check_cross_tenant_peers(
     network_docs: &BTreeMap<String, Declared<NetworkDocument>>,
     model: &Model,
 ) {
+    let index = NamespaceLabelIndex::new(model);
     for (name, network) in &model.networks {
         let Some(declared) = network_docs.get(name) else {
             continue;
         };
         let raw_peers = &declared.document.spec.value.allow_from;
         for (selector, raw) in network.allow_from.iter().zip(raw_peers) {
-            for other in model
-                .namespaces
-                .values()
+            for other in index
+                .candidates(selector)
                 .filter(|ns| ns.tenant != network.tenant)
             {
                 if !selector.matches(&namespace_labels(other)) {
@@ -1481,6 +1515,61 @@ fn check_cross_tenant_peers(
                 }
             }
         }
+    }
+}
+
+/// Namespaces by label, so that a selector is matched against the namespaces that carry one
+/// of its required labels rather than against every namespace.
+struct NamespaceLabelIndex<'m> {
+    all: Vec<&'m Namespace>,
+    by_label: std::collections::HashMap<(String, String), Vec<&'m Namespace>>,
+}
+
+impl<'m> NamespaceLabelIndex<'m> {
+    fn new(model: &'m Model) -> Self {
+        let mut by_label: std::collections::HashMap<(String, String), Vec<&Namespace>> =
+            std::collections::HashMap::new();
+        for namespace in model.namespaces.values() {
+            for label in namespace_labels(namespace) {
+                by_label.entry(label).or_default().push(namespace);
+            }
+        }
+        NamespaceLabelIndex {
+            all: model.namespaces.values().collect(),
+            by_label,
+        }
+    }
+
+    /// A superset of the namespaces `selector` matches, in name order: those with the rarest
+    /// of its `matchLabels` pairs or `In` values, or all namespaces when it requires none.
+    fn candidates(&self, selector: &LabelSelector) -> impl Iterator<Item = &'m Namespace> + '_ {
+        let lookup = |key: &String, value: &String| -> &[&'m Namespace] {
+            self.by_label
+                .get(&(key.clone(), value.clone()))
+                .map_or(&[], Vec::as_slice)
+        };
+        let mut best: Option<Vec<&'m Namespace>> = None;
+        let mut consider = |found: Vec<&'m Namespace>| {
+            if best.as_ref().is_none_or(|b| found.len() < b.len()) {
+                best = Some(found);
+            }
+        };
+        for (key, value) in &selector.match_labels {
+            consider(lookup(key, value).to_vec());
+        }
+        for expression in &selector.match_expressions {
+            if expression.operator == "In" {
+                let mut found: Vec<&'m Namespace> = expression
+                    .values
+                    .iter()
+                    .flat_map(|value| lookup(&expression.key, value).iter().copied())
+                    .collect();
+                found.sort_by(|a, b| a.name.cmp(&b.name));
+                found.dedup_by(|a, b| a.name == b.name);
+                consider(found);
+            }
+        }
+        best.unwrap_or_else(|| self.all.clone()).into_iter()
     }
 }
 
