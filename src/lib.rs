@@ -18,6 +18,7 @@ pub mod load;
 pub mod model;
 pub mod names;
 pub mod netpolicy;
+pub mod parallel;
 pub mod pipeline;
 pub mod plan;
 pub mod quantity;

@@ -275,9 +275,9 @@ fn span_at(bytes: &[u8], pos: usize) -> Span {
 /// The files tenet finds under an output directory, for comparing with a fresh plan.
 /// Returns paths relative to `out`, `/`-separated, and their bytes; hidden files are skipped.
 pub fn load_output_tree(out: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
-    let mut files = Vec::new();
+    let mut paths = Vec::new();
     if !out.exists() {
-        return Ok(files);
+        return Ok(Vec::new());
     }
     for entry in WalkDir::new(out)
         .sort_by_file_name()
@@ -296,12 +296,17 @@ pub fn load_output_tree(out: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
         let Some(relative) = relative.to_str() else {
             continue;
         };
-        files.push((
+        paths.push((
             relative.replace(std::path::MAIN_SEPARATOR, "/"),
-            fs::read(entry.path())?,
+            entry.into_path(),
         ));
     }
-    Ok(files)
+    // The walk is cheap; reading tens of thousands of small files is not: read on all cores.
+    crate::parallel::map_ordered(&paths, 256, |(relative, path)| {
+        fs::read(path).map(|bytes| (relative.clone(), bytes))
+    })
+    .into_iter()
+    .collect()
 }
 
 /// Reads template overrides from `dir`: every `*.j2` file there replaces the embedded

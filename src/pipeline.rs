@@ -10,7 +10,7 @@ use crate::kube::{ObjectIdentity, check_schema, identity_of};
 use crate::load::Sources;
 use crate::model::Model;
 use crate::plan::{Plan, PlannedObject, object_path};
-use crate::render::{RenderedObject, output_diagnostic, render};
+use crate::render::{RenderedObject, RenderedText, Renderer, output_diagnostic, render_contexts};
 use crate::templates::TemplateSet;
 use crate::validate::validate;
 
@@ -39,11 +39,7 @@ pub fn validate_sources(sources: &Sources) -> Result<(Model, Diagnostics), Diagn
 /// load → parse → validate → render → check → canonicalize → plan.
 pub fn compile(sources: &Sources, templates: &TemplateSet) -> Result<Compiled, Diagnostics> {
     let (model, warnings) = validate_sources(sources)?;
-    let (rendered, diagnostics) = render(&model, templates);
-    if diagnostics.has_errors() {
-        return Err(diagnostics.sorted());
-    }
-    let objects = check_objects(&model, templates, rendered)?;
+    let objects = render_and_check(&model, templates)?;
     check_custom_roles(&model, &objects)?;
     let plan = Plan::from_objects(&objects, &sources.root_name);
     Ok(Compiled {
@@ -85,45 +81,76 @@ fn check_custom_roles(model: &Model, objects: &[PlannedObject]) -> Result<(), Di
     Ok(())
 }
 
-/// Checks each rendered object (required fields, scope, schema, unique identity and path)
-/// and turns it into its canonical form.
-fn check_objects(
+/// One rendered object after its own checks, before the checks across objects.
+struct CheckedObject {
+    identity: ObjectIdentity,
+    path: String,
+    body: String,
+    source: Option<String>,
+    template: String,
+    rendered_for: String,
+    tenant: Option<String>,
+    /// Where the object was rendered, for a diagnostic if it turns out to be a duplicate;
+    /// without its text, which only the object's own checks need.
+    output: RenderedText,
+}
+
+/// Renders every object and checks it (required fields, scope, schema, unique identity and
+/// path), turning it into its canonical form. Objects are rendered and checked on all cores
+/// in chunks; each rendered value is dropped as soon as its canonical text exists, so memory
+/// holds the output text rather than every parsed object. Results are merged in rendering
+/// order, so the first of two duplicates is the same as in a sequential run.
+fn render_and_check(
     model: &Model,
     templates: &TemplateSet,
-    rendered: Vec<RenderedObject>,
 ) -> Result<Vec<PlannedObject>, Diagnostics> {
+    let renderer = Renderer::new(model, templates).map_err(Diagnostics::sorted)?;
+    let contexts = render_contexts(model);
+    let results = crate::parallel::map_ordered(&contexts, 64, |(context, source)| {
+        let mut rendered = Vec::new();
+        let mut render_diagnostics = Diagnostics::default();
+        renderer.render_context(
+            templates,
+            model,
+            context,
+            source.clone(),
+            &mut rendered,
+            &mut render_diagnostics,
+        );
+        let checked: Vec<Result<CheckedObject, Diagnostic>> = rendered
+            .into_iter()
+            .map(|object| check_object(model, templates, object))
+            .collect();
+        (render_diagnostics, checked)
+    });
+    let mut render_diagnostics = Diagnostics::default();
+    for (diagnostics, _) in &results {
+        render_diagnostics.extend(diagnostics.clone());
+    }
+    if render_diagnostics.has_errors() {
+        return Err(render_diagnostics.sorted());
+    }
+
     let mut diagnostics = Diagnostics::default();
-    let mut objects: Vec<PlannedObject> = Vec::with_capacity(rendered.len());
+    let mut objects: Vec<PlannedObject> = Vec::with_capacity(results.len());
     let mut by_identity: BTreeMap<ObjectIdentity, usize> = BTreeMap::new();
     let mut by_path: BTreeMap<String, usize> = BTreeMap::new();
-    for mut object in rendered {
-        let identity = match identity_of(&object.value)
-            .and_then(|id| check_schema(&id, &object.value).map(|()| id))
-        {
-            Ok(identity) => identity,
-            Err(problem) => {
-                let offset = field_offset(&object.output.text, &problem.path);
-                let message = format!(
-                    "{} (in the object rendered for {})",
-                    problem.message, object.rendered_for
-                );
-                diagnostics.push(output_diagnostic(
-                    templates,
-                    model,
-                    &object.output,
-                    offset,
-                    message,
-                    "fix the template so that it emits a valid Kubernetes object",
-                ));
+    for checked in results.into_iter().flat_map(|(_, checked)| checked) {
+        let object = match checked {
+            Ok(object) => object,
+            Err(diagnostic) => {
+                diagnostics.push(diagnostic);
                 continue;
             }
         };
-        let path = object_path(&identity);
-        if let Some(&first) = by_identity.get(&identity).or_else(|| by_path.get(&path)) {
+        if let Some(&first) = by_identity
+            .get(&object.identity)
+            .or_else(|| by_path.get(&object.path))
+        {
             let other: &PlannedObject = &objects[first];
             let message = format!(
-                "{identity} is produced twice: by {} (rendered for {}) and by {}",
-                object.template, object.rendered_for, other.template
+                "{} is produced twice: by {} (rendered for {}) and by {}",
+                object.identity, object.template, object.rendered_for, other.template
             );
             diagnostics.push(output_diagnostic(
                 templates,
@@ -135,35 +162,15 @@ fn check_objects(
             ));
             continue;
         }
-        canonicalize(&mut object.value);
-        let body = match to_canonical_yaml(&object.value) {
-            Ok(body) => body,
-            Err(err) => {
-                diagnostics.push(output_diagnostic(
-                    templates,
-                    model,
-                    &object.output,
-                    0,
-                    format!("cannot write the object as YAML: {err}"),
-                    "simplify the object",
-                ));
-                continue;
-            }
-        };
-        let tenant = object
-            .value
-            .pointer("/metadata/labels/tenet.dev~1tenant")
-            .and_then(|v| v.as_str())
-            .map(str::to_string);
-        by_identity.insert(identity.clone(), objects.len());
-        by_path.insert(path.clone(), objects.len());
+        by_identity.insert(object.identity.clone(), objects.len());
+        by_path.insert(object.path.clone(), objects.len());
         objects.push(PlannedObject {
-            identity,
-            path,
-            body,
+            identity: object.identity,
+            path: object.path,
+            body: object.body,
             source: object.source,
             template: object.template,
-            tenant,
+            tenant: object.tenant,
         });
     }
     if diagnostics.has_errors() {
@@ -171,6 +178,62 @@ fn check_objects(
     }
     objects.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(objects)
+}
+
+/// The checks of one object on its own: identity, scope and schema; then its canonical text.
+fn check_object(
+    model: &Model,
+    templates: &TemplateSet,
+    mut object: RenderedObject,
+) -> Result<CheckedObject, Diagnostic> {
+    let identity = identity_of(&object.value)
+        .and_then(|id| check_schema(&id, &object.value).map(|()| id))
+        .map_err(|problem| {
+            let offset = field_offset(&object.output.text, &problem.path);
+            let message = format!(
+                "{} (in the object rendered for {})",
+                problem.message, object.rendered_for
+            );
+            output_diagnostic(
+                templates,
+                model,
+                &object.output,
+                offset,
+                message,
+                "fix the template so that it emits a valid Kubernetes object",
+            )
+        })?;
+    let path = object_path(&identity);
+    canonicalize(&mut object.value);
+    let body = to_canonical_yaml(&object.value).map_err(|err| {
+        output_diagnostic(
+            templates,
+            model,
+            &object.output,
+            0,
+            format!("cannot write the object as YAML: {err}"),
+            "simplify the object",
+        )
+    })?;
+    let tenant = object
+        .value
+        .pointer("/metadata/labels/tenet.dev~1tenant")
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    Ok(CheckedObject {
+        identity,
+        path,
+        body,
+        source: object.source,
+        template: object.template,
+        rendered_for: object.rendered_for,
+        tenant,
+        output: RenderedText {
+            text: String::new(),
+            offset: object.output.offset,
+            context: object.output.context,
+        },
+    })
 }
 
 /// The byte offset in a rendered document of the field at `path`, found by looking for its

@@ -192,7 +192,9 @@ impl Contexts {
     }
 }
 
-fn render_contexts(model: &Model) -> Vec<(RenderContext, Option<String>)> {
+/// Everything to render, in output order: the cluster, then each tenant, user, namespace and
+/// network, with the input file behind it.
+pub fn render_contexts(model: &Model) -> Vec<(RenderContext, Option<String>)> {
     let mut contexts = vec![(RenderContext::Cluster, None)];
     contexts.extend(model.tenants.values().map(|t| {
         (
@@ -221,30 +223,52 @@ fn render_contexts(model: &Model) -> Vec<(RenderContext, Option<String>)> {
     contexts
 }
 
-/// Renders every template for every object of its kind and parses the output.
-pub fn render(model: &Model, templates: &TemplateSet) -> (Vec<RenderedObject>, Diagnostics) {
-    let (env, mut diagnostics) = environment(templates);
-    if diagnostics.has_errors() {
-        return (Vec::new(), diagnostics);
+/// The compiled templates and the model as a template value, made once per run and shared
+/// by every render (also across threads).
+pub struct Renderer {
+    env: Environment<'static>,
+    contexts: Contexts,
+}
+
+impl Renderer {
+    /// Compiles the templates; their syntax errors are returned as diagnostics.
+    pub fn new(model: &Model, templates: &TemplateSet) -> Result<Renderer, Diagnostics> {
+        let (env, diagnostics) = environment(templates);
+        if diagnostics.has_errors() {
+            return Err(diagnostics);
+        }
+        Ok(Renderer {
+            env,
+            contexts: Contexts {
+                model: Value::from(Serde(model)),
+            },
+        })
     }
-    let contexts = Contexts {
-        model: Value::from(Serde(model)),
-    };
-    let mut objects = Vec::new();
-    for (context, source) in render_contexts(model) {
+
+    /// Renders the template for one context and parses its output into `objects`.
+    pub fn render_context(
+        &self,
+        templates: &TemplateSet,
+        model: &Model,
+        context: &RenderContext,
+        source: Option<String>,
+        objects: &mut Vec<RenderedObject>,
+        diagnostics: &mut Diagnostics,
+    ) {
         let name = context.template();
-        let rendered = env
+        let rendered = self
+            .env
             .get_template(name)
-            .and_then(|template| template.render(contexts.for_render(&context)?));
+            .and_then(|template| template.render(self.contexts.for_render(context)?));
         match rendered {
             Ok(text) => parse_rendered(
                 templates,
                 model,
-                &context,
+                context,
                 source,
                 &text,
-                &mut objects,
-                &mut diagnostics,
+                objects,
+                diagnostics,
             ),
             Err(err) => {
                 let mut diagnostic = template_error(templates, name, &err);
@@ -256,6 +280,26 @@ pub fn render(model: &Model, templates: &TemplateSet) -> (Vec<RenderedObject>, D
                 diagnostics.push(diagnostic);
             }
         }
+    }
+}
+
+/// Renders every template for every object of its kind and parses the output.
+pub fn render(model: &Model, templates: &TemplateSet) -> (Vec<RenderedObject>, Diagnostics) {
+    let renderer = match Renderer::new(model, templates) {
+        Ok(renderer) => renderer,
+        Err(diagnostics) => return (Vec::new(), diagnostics),
+    };
+    let mut objects = Vec::new();
+    let mut diagnostics = Diagnostics::default();
+    for (context, source) in render_contexts(model) {
+        renderer.render_context(
+            templates,
+            model,
+            &context,
+            source,
+            &mut objects,
+            &mut diagnostics,
+        );
     }
     (objects, diagnostics)
 }
