@@ -1,0 +1,250 @@
+//! A write that fails at any step leaves `out/` exactly as before; concurrent runs are
+//! serialised by the lock file.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::Path;
+use std::process::Command;
+
+use tenet::load::Sources;
+use tenet::pipeline::compile;
+use tenet::plan::{GENERATED_MARKER, Plan};
+use tenet::templates::TemplateSet;
+use tenet::write::{LOCK_FILE, write_plan, write_plan_with_faults};
+
+#[path = "../examples/synth.rs"]
+#[allow(dead_code)]
+mod synth;
+
+/// Every file below `dir` (hidden ones too, except the lock file) and every directory.
+fn tree(dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
+    let mut all = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+        let entry = entry.unwrap();
+        let relative = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if relative == LOCK_FILE {
+            continue;
+        }
+        let bytes = entry
+            .file_type()
+            .is_file()
+            .then(|| fs::read(entry.path()).unwrap());
+        all.insert(relative, bytes);
+    }
+    all
+}
+
+fn generated(text: &str) -> String {
+    format!("{GENERATED_MARKER} for a test.\n{text}\n")
+}
+
+fn plan(files: &[(&str, &str)]) -> Plan {
+    Plan {
+        files: files
+            .iter()
+            .map(|(path, text)| (path.to_string(), generated(text)))
+            .collect(),
+    }
+}
+
+/// Before: some files to keep, update and remove, and a foreign file. After: creates files in
+/// new and existing folders, updates, removes (emptying a folder) and keeps.
+fn before_and_after() -> (Plan, Plan) {
+    let before = plan(&[
+        ("kustomization.yaml", "v1"),
+        ("cluster/clusterrole/keep.yaml", "keep"),
+        ("cluster/clusterrole/update.yaml", "old"),
+        ("namespaces/gone/role/remove.yaml", "remove me"),
+        ("namespaces/a/role/remove-too.yaml", "remove me too"),
+    ]);
+    let after = plan(&[
+        ("kustomization.yaml", "v2"),
+        ("cluster/clusterrole/keep.yaml", "keep"),
+        ("cluster/clusterrole/update.yaml", "new"),
+        ("cluster/clusterrole/created.yaml", "created"),
+        ("namespaces/a/role/new.yaml", "new in an existing folder"),
+        (
+            "namespaces/fresh/rolebinding/new.yaml",
+            "new in a new folder",
+        ),
+    ]);
+    (before, after)
+}
+
+fn prepared_out(before: &Plan) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_plan(before, dir.path()).unwrap();
+    fs::write(dir.path().join("README.md"), "not tenet's\n").unwrap();
+    dir
+}
+
+#[test]
+fn a_failure_at_any_write_step_leaves_out_as_before() {
+    let (before, after) = before_and_after();
+    let counting = prepared_out(&before);
+    let mut steps = Vec::new();
+    write_plan_with_faults(&after, counting.path(), &mut |step: &str, path: &Path| {
+        steps.push(format!("{step} {}", path.display()));
+        Ok(())
+    })
+    .unwrap();
+    // 5 staged writes, 3 moves aside, 5 renames, and the new folders.
+    assert!(steps.len() >= 13, "{steps:#?}");
+    let expected_after = tree(counting.path());
+
+    for failing in 0..steps.len() {
+        let out = prepared_out(&before);
+        let original = tree(out.path());
+        let mut step = 0;
+        let result = write_plan_with_faults(&after, out.path(), &mut |_: &str, _: &Path| {
+            step += 1;
+            if step - 1 == failing {
+                Err(io::Error::other("injected failure"))
+            } else {
+                Ok(())
+            }
+        });
+        let err = result.expect_err("the injected failure is reported");
+        assert!(err.to_string().contains("injected failure"), "{err}");
+        assert_eq!(
+            tree(out.path()),
+            original,
+            "out/ changed after a failure at step {failing}: {}",
+            steps[failing]
+        );
+        // The next run completes the change.
+        write_plan(&after, out.path()).unwrap();
+        assert_eq!(tree(out.path()), expected_after);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_folder_in_out_fails_the_write_and_changes_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    let (before, after) = before_and_after();
+    let out = prepared_out(&before);
+    let locked = out.path().join("cluster/clusterrole");
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o555)).unwrap();
+    if fs::write(locked.join(".probe"), "x").is_ok() {
+        let _ = fs::remove_file(locked.join(".probe"));
+        fs::set_permissions(&locked, fs::Permissions::from_mode(0o755)).unwrap();
+        return; // running as root: permissions do not apply
+    }
+    let original = tree(out.path());
+    let err = write_plan(&after, out.path()).expect_err("cannot write into a read-only folder");
+    assert!(err.to_string().contains("clusterrole"), "{err}");
+    assert_eq!(tree(out.path()), original);
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o755)).unwrap();
+    write_plan(&after, out.path()).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_file_in_out_is_replaced_or_left_as_before() {
+    use std::os::unix::fs::PermissionsExt;
+    let (before, after) = before_and_after();
+    let out = prepared_out(&before);
+    let file = out.path().join("cluster/clusterrole/update.yaml");
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o444)).unwrap();
+    // Renaming over a read-only file is allowed by POSIX (the folder is writable): the write
+    // either completes or leaves everything as it was, never a mix.
+    let original = tree(out.path());
+    let result = write_plan(&after, out.path());
+    let now = tree(out.path());
+    match result {
+        Ok(_) => assert_eq!(now, tree_of_plan(&after, &now)),
+        Err(_) => assert_eq!(now, original),
+    }
+}
+
+/// The tree that writing `plan` gives, keeping the foreign files of `now`.
+fn tree_of_plan(
+    plan: &Plan,
+    now: &BTreeMap<String, Option<Vec<u8>>>,
+) -> BTreeMap<String, Option<Vec<u8>>> {
+    let dir = tempfile::tempdir().unwrap();
+    write_plan(plan, dir.path()).unwrap();
+    let mut expected = tree(dir.path());
+    for (path, bytes) in now {
+        if bytes
+            .as_ref()
+            .is_some_and(|b| !b.starts_with(GENERATED_MARKER.as_bytes()))
+        {
+            expected.insert(path.clone(), bytes.clone());
+        }
+    }
+    expected
+}
+
+fn synthetic_tenants(dir: &Path, seed: u64) -> Plan {
+    let params = synth::SynthParams {
+        tenants: 25,
+        users_per_tenant: 5,
+        namespaces_per_tenant: 5,
+        networks_per_tenant: 1,
+        seed,
+    };
+    let files = synth::generate(&params);
+    synth::write_tree(&files, dir).unwrap();
+    let pairs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let name = dir.file_name().unwrap().to_str().unwrap();
+    compile(&Sources::in_memory(name, &pairs), &TemplateSet::embedded())
+        .expect("synthetic input compiles")
+        .plan
+}
+
+#[test]
+fn concurrent_generates_are_serialised_by_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two inputs whose outputs differ in almost every file (different seeds), and whose
+    // folders share a name, so provenance comments match the run that wrote them.
+    let a = dir.path().join("a/tenants");
+    let b = dir.path().join("b/tenants");
+    let plan_a = synthetic_tenants(&a, 1);
+    let plan_b = synthetic_tenants(&b, 2);
+    assert_ne!(plan_a, plan_b);
+    let out = dir.path().join("out");
+    let as_tree = |plan: &Plan| -> BTreeMap<String, Option<Vec<u8>>> {
+        let expected = tempfile::tempdir().unwrap();
+        write_plan(plan, expected.path()).unwrap();
+        tree(expected.path())
+    };
+    let (tree_a, tree_b) = (as_tree(&plan_a), as_tree(&plan_b));
+    let run = |tenants: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_tenet"))
+            .args(["generate", "-q", "--tenants"])
+            .arg(tenants)
+            .arg("--out")
+            .arg(&out)
+            .env("NO_COLOR", "1")
+            .spawn()
+            .unwrap()
+    };
+    for round in 0..2 {
+        let (first, second) = if round % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        let mut one = run(first);
+        let mut two = run(second);
+        assert!(one.wait().unwrap().success());
+        assert!(two.wait().unwrap().success());
+        let now = tree(&out);
+        assert!(
+            now == tree_a || now == tree_b,
+            "round {round}: out/ is a mix of both runs"
+        );
+        assert!(
+            now.keys()
+                .all(|p| !p.ends_with(".tenet-new") && !p.ends_with(".tenet-old")),
+            "round {round}: staged or backup files were left behind"
+        );
+    }
+}
