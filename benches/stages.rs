@@ -1,0 +1,182 @@
+//! Benchmarks of each stage on synthetic input (`examples/synth.rs`): 10 users, 10
+//! namespaces and 1 network per tenant, at 100 and 1,000 tenants, and 10,000 tenants when
+//! `TENET_BENCH_LARGE=1` is set.
+//!
+//! ```sh
+//! cargo bench --bench stages                         # 1,000 and 10,000 namespaces
+//! TENET_BENCH_LARGE=1 cargo bench --bench stages     # also 100,000 namespaces
+//! cargo bench --bench stages -- validate             # one stage
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use divan::{Bencher, black_box};
+use tenet::canonical::{canonicalize, to_canonical_yaml};
+use tenet::kube::{check_schema, identity_of};
+use tenet::load::{Sources, load_sources};
+use tenet::model::Model;
+use tenet::pipeline::{compile, validate_sources};
+use tenet::plan::Plan;
+use tenet::render::{RenderedObject, render};
+use tenet::templates::TemplateSet;
+use tenet::write::{read_output_tree, write_plan};
+
+#[path = "../examples/synth.rs"]
+#[allow(dead_code)]
+mod synth;
+
+fn main() {
+    divan::main();
+}
+
+/// Tenant counts to run: 100 and 1,000, plus 10,000 when asked for.
+fn sizes() -> Vec<usize> {
+    let mut sizes = vec![100, 1_000];
+    if std::env::var_os("TENET_BENCH_LARGE").is_some() {
+        sizes.push(10_000);
+    }
+    sizes
+}
+
+/// One size's input, written to disk, and the results of each stage, made once and shared by
+/// the benchmarks of that size.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    tenants: PathBuf,
+    /// An `out/` that holds exactly the plan, for no-op writes and comparisons.
+    out: PathBuf,
+    sources: Sources,
+    model: Model,
+    templates: TemplateSet,
+    plan: Plan,
+    existing: BTreeMap<String, Vec<u8>>,
+}
+
+fn fixture(tenants: usize) -> Arc<Fixture> {
+    static CACHE: OnceLock<Mutex<HashMap<usize, Arc<Fixture>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    cache
+        .entry(tenants)
+        .or_insert_with(|| {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let root = dir.path().join("tenants");
+            synth::write_tree(
+                &synth::generate(&synth::SynthParams::bench_size(tenants)),
+                &root,
+            )
+            .expect("write synthetic input");
+            let (sources, diagnostics) = load_sources(&root);
+            assert!(!diagnostics.has_errors(), "{diagnostics}");
+            let templates = TemplateSet::embedded();
+            let model = validate_sources(&sources).expect("valid").0;
+            let plan = compile(&sources, &templates).expect("compiles").plan;
+            let out = dir.path().join("out");
+            write_plan(&plan, &out).expect("write out/");
+            let existing = read_output_tree(&out).expect("read out/");
+            Arc::new(Fixture {
+                _dir: dir,
+                tenants: root,
+                out,
+                sources,
+                model,
+                templates,
+                plan,
+                existing,
+            })
+        })
+        .clone()
+}
+
+/// Reading `tenants/` from disk.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn load(bencher: Bencher, tenants: usize) {
+    let f = fixture(tenants);
+    bencher.bench_local(|| load_sources(black_box(&f.tenants)));
+}
+
+/// Parsing every document and validating the model.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn validate(bencher: Bencher, tenants: usize) {
+    let f = fixture(tenants);
+    bencher
+        .bench_local(|| validate_sources(black_box(&f.sources)).map(|(m, _)| m.namespaces.len()));
+}
+
+/// Running the templates and parsing their output (the sequential `render` API).
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn render_templates(bencher: Bencher, tenants: usize) {
+    let f = fixture(tenants);
+    bencher.bench_local(|| render(black_box(&f.model), &f.templates).0.len());
+}
+
+/// Checking each rendered object against its Kubernetes schema and writing its canonical
+/// YAML (one thread; `compile` spreads this over all cores).
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn canonicalize_and_check(bencher: Bencher, tenants: usize) {
+    let f = fixture(tenants);
+    let (rendered, _) = render(&f.model, &f.templates);
+    bencher
+        .with_inputs(|| rendered.clone())
+        .bench_local_values(|objects: Vec<RenderedObject>| {
+            let mut bytes = 0;
+            for mut object in objects {
+                let identity = identity_of(&object.value).expect("identity");
+                check_schema(&identity, &object.value).expect("schema");
+                canonicalize(&mut object.value);
+                bytes += to_canonical_yaml(&object.value).expect("yaml").len();
+            }
+            bytes
+        });
+}
+
+/// The whole in-memory compiler: parse, validate, render, check, canonicalize, plan.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn compile_all(bencher: Bencher, tenants: usize) {
+    let f = fixture(tenants);
+    bencher
+        .bench_local(|| compile(black_box(&f.sources), &f.templates).map(|c| c.plan.files.len()));
+}
+
+/// Writing the plan into an empty directory.
+#[divan::bench(args = sizes(), sample_count = 3, sample_size = 1)]
+fn write_cold(bencher: Bencher, tenants: usize) {
+    let f = fixture(tenants);
+    bencher
+        .with_inputs(|| tempfile::tempdir().expect("temp dir"))
+        .bench_local_values(|dir| {
+            write_plan(&f.plan, &dir.path().join("out")).expect("write");
+            dir
+        });
+}
+
+/// Writing the plan over an `out/` that already holds it: read, compare, write nothing.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn write_noop(bencher: Bencher, tenants: usize) {
+    let f = fixture(tenants);
+    bencher.bench_local(|| {
+        let report = write_plan(&f.plan, &f.out).expect("write");
+        assert!(report.changes.is_empty());
+    });
+}
+
+/// Reading `out/` back, as `check` and `diff` do.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn read_out(bencher: Bencher, tenants: usize) {
+    let f = fixture(tenants);
+    bencher.bench_local(|| read_output_tree(black_box(&f.out)).map(|t| t.len()));
+}
+
+/// Comparing a plan with the files of `out/` (`Plan::changes_against`).
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn plan_diff(bencher: Bencher, tenants: usize) {
+    let f = fixture(tenants);
+    bencher.bench_local(|| {
+        f.plan
+            .changes_against(black_box(&f.existing))
+            .unchanged
+            .len()
+    });
+}
