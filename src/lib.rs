@@ -15,6 +15,7 @@ pub mod diff_format;
 pub mod document;
 pub mod kube;
 pub mod load;
+pub mod manifests;
 pub mod model;
 pub mod names;
 pub mod netpolicy;

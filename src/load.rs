@@ -611,3 +611,14 @@ pub fn load_untracked_files(out: &Path) -> Option<Vec<String>> {
     files.sort();
     Some(files)
 }
+
+/// Reads a text file given on the command line (`-` for standard input).
+pub fn read_text_argument(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        return Ok(text);
+    }
+    fs::read_to_string(path)
+}

@@ -164,6 +164,7 @@ fn check_objects(
             source: object.source,
             template: object.template,
             tenant,
+            value: object.value,
         });
     }
     if diagnostics.has_errors() {
