@@ -124,12 +124,23 @@ impl Serialize for Ordered<'_> {
 
 /// The canonical YAML text of one object. The serializer quotes every string that a YAML 1.1
 /// reader could take for something else (`on`, `no`, `y`, `007`, `1e3`, `~`, dates, ...).
+/// Block scalars are off: a long or multi-line string stays one quoted scalar, whose value no
+/// reader can fold or re-indent differently.
 pub fn to_canonical_yaml(value: &Value) -> Result<String, String> {
-    serde_saphyr::to_string(&Ordered {
-        value,
-        level: Level::Top,
-    })
-    .map_err(|e| e.to_string())
+    let options = serde_saphyr::ser_options! {
+        prefer_block_scalars: false,
+    };
+    let mut out = String::new();
+    serde_saphyr::to_fmt_writer_with_options(
+        &mut out,
+        &Ordered {
+            value,
+            level: Level::Top,
+        },
+        options,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::load::{SourceFile, Sources};
 
 pub const API_VERSION: &str = "tenet.dev/v1alpha1";
-pub const KINDS: [&str; 4] = ["Tenant", "User", "Namespace", "Network"];
+pub const KINDS: [&str; 5] = ["Tenant", "User", "Namespace", "Network", "Settings"];
 
 /// A string from the input with the place it was written.
 pub type Text = Spanned<String>;
@@ -40,6 +40,21 @@ pub struct TenantSpec {
     /// Human-readable name of the tenant.
     #[schemars(with = "Option<String>")]
     pub display_name: Option<Text>,
+    /// Users of this tenant who are admins (the built-in `admin` ClusterRole) in every one of
+    /// the tenant's namespaces.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub admins: Vec<Text>,
+    /// Bind each namespace's `default` service account to the namespace's full-access Role, as
+    /// Stackube did. Off by default: every pod that names no service account would get it.
+    #[schemars(with = "Option<bool>")]
+    pub bind_default_service_account: Option<Spanned<bool>>,
+    /// Tenant-wide ceiling: the namespaces' quotas may not add up to more than this.
+    #[serde(default)]
+    pub quota: TextMap,
+    /// The most namespaces this tenant may declare.
+    #[schemars(with = "Option<u32>")]
+    pub max_namespaces: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -65,6 +80,10 @@ pub struct UserSpec {
     /// Human-readable name of the user.
     #[schemars(with = "Option<String>")]
     pub display_name: Option<Text>,
+    /// Groups the identity provider puts the user in (for example a Keystone project ID).
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub groups: Vec<Text>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -91,6 +110,55 @@ pub struct NamespaceSpec {
     /// A network of the same tenant that this namespace joins.
     #[schemars(with = "Option<String>")]
     pub network: Option<Text>,
+    /// Further people and workloads with a role in this namespace.
+    #[serde(default)]
+    pub members: Vec<MemberSpec>,
+    /// ServiceAccounts to create in this namespace.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub service_accounts: Vec<Text>,
+    /// ResourceQuota: Kubernetes resource names to quantities, e.g. `requests.cpu: "4"`.
+    #[serde(default)]
+    pub quota: TextMap,
+    /// Default requests and limits for containers (a LimitRange).
+    pub limits: Option<LimitsSpec>,
+}
+
+/// One member of a namespace: exactly one of user, group or serviceAccount, and a role.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MemberSpec {
+    /// A User of the same tenant, by metadata.name.
+    #[schemars(with = "Option<String>")]
+    pub user: Option<Text>,
+    /// A group name from the identity provider; not `system:*`.
+    #[schemars(with = "Option<String>")]
+    pub group: Option<Text>,
+    /// `NAMESPACE/NAME` of a service account in a namespace of the same tenant.
+    #[schemars(with = "Option<String>")]
+    pub service_account: Option<Text>,
+    /// `admin`, `edit`, `view`, or the name of a ClusterRole that the output defines or the
+    /// Settings allow.
+    #[schemars(with = "String")]
+    pub role: Text,
+}
+
+/// Container defaults and bounds, each a map of resource name to quantity.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LimitsSpec {
+    /// Default limits for containers that set none.
+    #[serde(default)]
+    pub default: TextMap,
+    /// Default requests for containers that set none.
+    #[serde(default)]
+    pub default_request: TextMap,
+    /// Largest limit a container may set.
+    #[serde(default)]
+    pub max: TextMap,
+    /// Smallest request a container may set.
+    #[serde(default)]
+    pub min: TextMap,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -118,6 +186,82 @@ pub struct NetworkSpec {
     #[serde(rename = "providerNetworkID")]
     #[schemars(with = "Option<String>")]
     pub provider_network_id: Option<Text>,
+    /// Namespaces outside the network that may reach it, e.g. an ingress controller or
+    /// monitoring.
+    #[serde(default)]
+    pub allow_from: Vec<AllowFromSpec>,
+}
+
+/// A peer allowed into a network: a namespace by name, or namespaces by label selector.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AllowFromSpec {
+    /// A namespace name.
+    #[schemars(with = "Option<String>")]
+    pub namespace: Option<Text>,
+    /// Namespaces whose labels match this selector.
+    pub namespace_selector: Option<SelectorSpec>,
+}
+
+/// A Kubernetes label selector.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SelectorSpec {
+    #[serde(default)]
+    pub match_labels: TextMap,
+    #[serde(default)]
+    pub match_expressions: Vec<SelectorExpressionSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SelectorExpressionSpec {
+    #[schemars(with = "String")]
+    pub key: Text,
+    /// `In`, `NotIn`, `Exists` or `DoesNotExist`.
+    #[schemars(with = "String")]
+    pub operator: Text,
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub values: Vec<Text>,
+}
+
+/// Cluster-wide settings; at most one such document.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SettingsDocument {
+    #[schemars(with = "String")]
+    pub api_version: Text,
+    #[schemars(with = "String")]
+    pub kind: Text,
+    pub metadata: Metadata,
+    pub spec: SettingsSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SettingsSpec {
+    /// The identities that apply out/ (for example Argo CD's or Flux's service account). Only
+    /// they may change what tenet manages, once the admission policy is applied.
+    #[serde(default)]
+    pub appliers: Vec<SubjectSpec>,
+    /// ClusterRoles, besides admin, edit and view, that namespace members may be given even
+    /// though the output does not define them.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub allowed_cluster_roles: Vec<Text>,
+}
+
+/// An identity: exactly one of user, group or serviceAccount (`NAMESPACE/NAME`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SubjectSpec {
+    #[schemars(with = "Option<String>")]
+    pub user: Option<Text>,
+    #[schemars(with = "Option<String>")]
+    pub group: Option<Text>,
+    #[schemars(with = "Option<String>")]
+    pub service_account: Option<Text>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -212,6 +356,7 @@ pub enum RawObject {
     User(UserDocument),
     Namespace(NamespaceDocument),
     Network(NetworkDocument),
+    Settings(SettingsDocument),
 }
 
 #[derive(Debug, Clone)]
@@ -437,7 +582,10 @@ fn parse_document(
             "Namespace" => {
                 RawObject::Namespace(serde_saphyr::from_str_with_options(text, parse_options())?)
             }
-            _ => RawObject::Network(serde_saphyr::from_str_with_options(text, parse_options())?),
+            "Network" => {
+                RawObject::Network(serde_saphyr::from_str_with_options(text, parse_options())?)
+            }
+            _ => RawObject::Settings(serde_saphyr::from_str_with_options(text, parse_options())?),
         })
     };
     if !KINDS.contains(&kind.value.as_str()) {

@@ -5,12 +5,89 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::diagnostic::Span;
+use crate::selector::LabelSelector;
+
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Model {
     pub tenants: BTreeMap<String, Tenant>,
     pub users: BTreeMap<String, User>,
     pub namespaces: BTreeMap<String, Namespace>,
     pub networks: BTreeMap<String, Network>,
+    pub settings: Settings,
+    /// Member roles naming custom ClusterRoles: they must exist in the rendered output or be
+    /// allowed by the settings, which only the pipeline can tell after rendering.
+    #[serde(skip)]
+    pub custom_role_references: Vec<RoleReference>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleReference {
+    pub role: String,
+    pub file: String,
+    pub span: Span,
+}
+
+/// The cluster-wide settings document (all defaults when there is none).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Settings {
+    /// The identities that apply `out/`, as RBAC subjects.
+    pub appliers: Vec<Subject>,
+    /// The usernames and groups of those identities, for the admission policy's CEL.
+    pub applier_usernames: Vec<String>,
+    pub applier_groups: Vec<String>,
+    pub allowed_cluster_roles: Vec<String>,
+    pub source: Option<String>,
+}
+
+/// An RBAC subject, ready for a binding's `subjects` list.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Subject {
+    /// `User`, `Group` or `ServiceAccount`.
+    pub kind: String,
+    pub name: String,
+    /// Only for service accounts.
+    pub namespace: Option<String>,
+    /// `rbac.authorization.k8s.io` for users and groups, empty for service accounts.
+    pub api_group: String,
+}
+
+impl Subject {
+    pub fn user(name: &str) -> Subject {
+        Subject {
+            kind: "User".into(),
+            name: name.into(),
+            namespace: None,
+            api_group: "rbac.authorization.k8s.io".into(),
+        }
+    }
+
+    pub fn group(name: &str) -> Subject {
+        Subject {
+            kind: "Group".into(),
+            ..Subject::user(name)
+        }
+    }
+
+    pub fn service_account(namespace: &str, name: &str) -> Subject {
+        Subject {
+            kind: "ServiceAccount".into(),
+            name: name.into(),
+            namespace: Some(namespace.into()),
+            api_group: String::new(),
+        }
+    }
+
+    /// The username the API server gives a service account.
+    pub fn username(&self) -> Option<String> {
+        match (self.kind.as_str(), &self.namespace) {
+            ("User", _) => Some(self.name.clone()),
+            ("ServiceAccount", Some(ns)) => {
+                Some(format!("system:serviceaccount:{ns}:{}", self.name))
+            }
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -21,6 +98,13 @@ pub struct Tenant {
     pub users: Vec<String>,
     pub namespaces: Vec<String>,
     pub networks: Vec<String>,
+    /// Users who are admin in every namespace of the tenant, and their usernames.
+    pub admins: Vec<String>,
+    pub admin_usernames: Vec<String>,
+    pub bind_default_service_account: bool,
+    /// Tenant-wide quota ceiling, quantities in canonical form.
+    pub quota: BTreeMap<String, String>,
+    pub max_namespaces: Option<u32>,
     /// The input file that declared it, as `tenants/<path>`.
     pub source: String,
 }
@@ -36,6 +120,8 @@ pub struct User {
     pub owned_namespaces: Vec<String>,
     /// The networks of the user's tenant, sorted.
     pub networks: Vec<String>,
+    /// Groups the identity provider puts the user in, sorted.
+    pub groups: Vec<String>,
     pub source: String,
 }
 
@@ -49,7 +135,34 @@ pub struct Namespace {
     pub network: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
+    /// One RoleBinding per member role, subjects sorted.
+    pub member_bindings: Vec<MemberBinding>,
+    pub service_accounts: Vec<String>,
+    /// ResourceQuota `tenet-quota`, quantities in canonical form; empty for none.
+    pub quota: BTreeMap<String, String>,
+    /// LimitRange `tenet-limits`, if any.
+    pub limits: Option<Limits>,
+    /// Namespaces allowed to send traffic in, as namespace selectors for the NetworkPolicy.
+    pub ingress_from: Vec<LabelSelector>,
     pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MemberBinding {
+    /// The RoleBinding's name, `tenet-member-<role>`.
+    pub name: String,
+    /// The ClusterRole it binds.
+    pub role: String,
+    pub subjects: Vec<Subject>,
+}
+
+/// Container defaults and bounds for a LimitRange, quantities in canonical form.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Limits {
+    pub default: BTreeMap<String, String>,
+    pub default_request: BTreeMap<String, String>,
+    pub max: BTreeMap<String, String>,
+    pub min: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -61,6 +174,8 @@ pub struct Network {
     pub provider_network_id: Option<String>,
     /// Namespaces attached to this network, sorted.
     pub namespaces: Vec<String>,
+    /// Namespaces outside the network that may reach it, as namespace selectors.
+    pub allow_from: Vec<LabelSelector>,
     pub source: String,
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::canonical::{canonicalize, to_canonical_yaml};
-use crate::diagnostic::Diagnostics;
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::document::parse_documents;
 use crate::kube::{ObjectIdentity, check_schema, identity_of};
 use crate::load::Sources;
@@ -20,33 +20,69 @@ pub struct Compiled {
     pub model: Model,
     pub objects: Vec<PlannedObject>,
     pub plan: Plan,
+    /// Problems that do not stop the compilation.
+    pub warnings: Diagnostics,
 }
 
-/// Parses and validates the input alone (what `tenet validate` runs).
-pub fn validate_sources(sources: &Sources) -> Result<Model, Diagnostics> {
+/// Parses and validates the input alone (what `tenet validate` runs). Returns the model and
+/// any warnings.
+pub fn validate_sources(sources: &Sources) -> Result<(Model, Diagnostics), Diagnostics> {
     let (documents, mut diagnostics) = parse_documents(sources);
     let (model, validation) = validate(sources, &documents);
     diagnostics.extend(validation);
     if diagnostics.has_errors() {
         return Err(diagnostics.sorted());
     }
-    Ok(model)
+    Ok((model, diagnostics.sorted()))
 }
 
 /// load → parse → validate → render → check → canonicalize → plan.
 pub fn compile(sources: &Sources, templates: &TemplateSet) -> Result<Compiled, Diagnostics> {
-    let model = validate_sources(sources)?;
+    let (model, warnings) = validate_sources(sources)?;
     let (rendered, diagnostics) = render(&model, templates);
     if diagnostics.has_errors() {
         return Err(diagnostics.sorted());
     }
     let objects = check_objects(&model, templates, rendered)?;
+    check_custom_roles(&model, &objects)?;
     let plan = Plan::from_objects(&objects, &sources.root_name);
     Ok(Compiled {
         model,
         objects,
         plan,
+        warnings,
     })
+}
+
+/// A member role that is not built in must be a ClusterRole of the output or allowed by the
+/// settings: a binding to a role that does not exist grants nothing today, and whatever
+/// someone creates under that name tomorrow.
+fn check_custom_roles(model: &Model, objects: &[PlannedObject]) -> Result<(), Diagnostics> {
+    let mut diagnostics = Diagnostics::default();
+    for reference in &model.custom_role_references {
+        let defined = objects.iter().any(|o| {
+            o.identity.group == "rbac.authorization.k8s.io"
+                && o.identity.kind == "ClusterRole"
+                && o.identity.name == reference.role
+        });
+        if !defined {
+            diagnostics.push(
+                Diagnostic::error(
+                    &reference.file,
+                    Some(reference.span),
+                    format!(
+                        "role `{}` is neither admin, edit, view, a ClusterRole in the output, nor allowed in the Settings",
+                        reference.role
+                    ),
+                )
+                .with_help("add the ClusterRole through a template, or list it in Settings `spec.allowedClusterRoles` once it exists on the cluster"),
+            );
+        }
+    }
+    if diagnostics.has_errors() {
+        return Err(diagnostics.sorted());
+    }
+    Ok(())
 }
 
 /// Checks each rendered object (required fields, scope, schema, unique identity and path)

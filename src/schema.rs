@@ -5,7 +5,7 @@ use schemars::{SchemaGenerator, generate::SchemaSettings};
 use serde_json::{Value, json};
 
 use crate::document::{
-    API_VERSION, NamespaceDocument, NetworkDocument, TenantDocument, UserDocument,
+    API_VERSION, NamespaceDocument, NetworkDocument, SettingsDocument, TenantDocument, UserDocument,
 };
 
 /// Where the committed copy lives, for `# yaml-language-server: $schema=...` lines.
@@ -20,6 +20,7 @@ pub fn input_schema() -> Value {
         ("User", generator.subschema_for::<UserDocument>()),
         ("Namespace", generator.subschema_for::<NamespaceDocument>()),
         ("Network", generator.subschema_for::<NetworkDocument>()),
+        ("Settings", generator.subschema_for::<SettingsDocument>()),
     ] {
         kinds.push((kind, schema.to_value()));
     }
@@ -43,7 +44,7 @@ pub fn input_schema() -> Value {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": "https://tenet.dev/schema/tenet.schema.json",
         "title": "tenet input document",
-        "description": "One document of a tenet tenants/ directory: a Tenant, User, Namespace or Network.",
+        "description": "One document of a tenet tenants/ directory: a Tenant, User, Namespace, Network or Settings.",
         "oneOf": kinds.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>(),
         "definitions": definitions,
     })

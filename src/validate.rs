@@ -6,12 +6,24 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::cidr::Cidr;
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::document::{
-    DocumentOrigin, NamespaceDocument, NetworkDocument, RawDocument, RawObject, TenantDocument,
-    Text, TextMap, UserDocument,
+    AllowFromSpec, DocumentOrigin, LimitsSpec, NamespaceDocument, NamespaceSpec, NetworkDocument,
+    RawDocument, RawObject, SelectorSpec, SettingsDocument, TenantDocument, Text, TextMap,
+    UserDocument,
 };
 use crate::load::Sources;
-use crate::model::{Model, Namespace, Network, Subnet, Tenant, User};
-use crate::names::{dns1123_label_help, is_dns1123_label, is_label_value, qualified_name_problem};
+use crate::model::{
+    Limits, MemberBinding, Model, Namespace, Network, RoleReference, Settings, Subject, Subnet,
+    Tenant, User,
+};
+use crate::names::{
+    dns1123_label_help, is_dns1123_label, is_dns1123_subdomain, is_label_value,
+    qualified_name_problem,
+};
+use crate::quantity::Quantity;
+use crate::selector::{LabelSelector, OPERATORS, SelectorExpression};
+
+/// The label the API server puts on every namespace, holding its name.
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
 /// Namespaces that belong to the cluster itself and can never be given to a tenant.
 pub const RESERVED_NAMESPACES: [&str; 4] =
@@ -159,7 +171,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// Validates the documents and builds the model. The model is complete only when the returned
-/// diagnostics hold no error.
+/// diagnostics hold no error (warnings may remain).
 pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnostics) {
     let mut checker = Checker {
         sources,
@@ -169,6 +181,7 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
     let mut user_docs: BTreeMap<String, Declared<UserDocument>> = BTreeMap::new();
     let mut namespace_docs: BTreeMap<String, Declared<NamespaceDocument>> = BTreeMap::new();
     let mut network_docs: BTreeMap<String, Declared<NetworkDocument>> = BTreeMap::new();
+    let mut settings_docs: BTreeMap<String, Declared<SettingsDocument>> = BTreeMap::new();
 
     for document in documents {
         let origin = document.origin;
@@ -199,31 +212,52 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
                 &doc.metadata.name,
                 doc,
             ),
+            RawObject::Settings(doc) => {
+                if let Some(first) = settings_docs.values().next() {
+                    let first_at = checker.location(&first.origin, first.name_span);
+                    checker.error(
+                        &origin,
+                        origin.span_of(&doc.metadata.name),
+                        format!("a second Settings document; the first is at {first_at}"),
+                        "keep all settings in one Settings document",
+                    );
+                } else {
+                    checker.declare(
+                        "Settings",
+                        &mut settings_docs,
+                        origin,
+                        &doc.metadata.name,
+                        doc,
+                    );
+                }
+            }
         }
     }
 
     let mut model = Model::default();
-    for (
-        name,
-        Declared {
-            origin,
-            document: doc,
-            ..
-        },
-    ) in &tenant_docs
-    {
+    if let Some(settings) = settings_docs.values().next() {
+        model.settings = check_settings(&mut checker, settings);
+    }
+    for (name, declared) in &tenant_docs {
+        let spec = declared.document.spec.clone().unwrap_or_default();
+        let origin = &declared.origin;
+        let quota = check_quantities(&mut checker, origin, &spec.quota, "quota");
         model.tenants.insert(
             name.clone(),
             Tenant {
                 name: name.clone(),
-                display_name: doc
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.display_name.as_ref())
-                    .map(|d| d.value.clone()),
+                display_name: spec.display_name.as_ref().map(|d| d.value.clone()),
                 users: Vec::new(),
                 namespaces: Vec::new(),
                 networks: Vec::new(),
+                admins: Vec::new(),
+                admin_usernames: Vec::new(),
+                bind_default_service_account: spec
+                    .bind_default_service_account
+                    .as_ref()
+                    .is_some_and(|b| b.value),
+                quota,
+                max_namespaces: spec.max_namespaces.as_ref().map(|m| m.value),
                 source: checker.provenance(origin),
             },
         );
@@ -240,6 +274,7 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
     ) in &user_docs
     {
         let tenant_ok = check_tenant(&mut checker, origin, &doc.spec.tenant, &model, "User");
+        let groups = check_groups(&mut checker, origin, &doc.spec.groups);
         let (username, username_span) = match &doc.spec.username {
             Some(u) => (u.value.clone(), origin.span_of(u)),
             None => (name.clone(), origin.span_of(&doc.metadata.name)),
@@ -280,9 +315,46 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
                 display_name: doc.spec.display_name.as_ref().map(|d| d.value.clone()),
                 owned_namespaces: Vec::new(),
                 networks: Vec::new(),
+                groups,
                 source: checker.provenance(origin),
             },
         );
+    }
+
+    for (name, declared) in &tenant_docs {
+        let Some(spec) = &declared.document.spec else {
+            continue;
+        };
+        let mut admins = BTreeSet::new();
+        for admin in &spec.admins {
+            if let Some(user) = check_user_of_tenant(
+                &mut checker,
+                &declared.origin,
+                admin,
+                name,
+                &model,
+                &user_docs,
+                "admin",
+            ) {
+                if !admins.insert(user.name.clone()) {
+                    checker.error(
+                        &declared.origin,
+                        declared.origin.span_of(admin),
+                        format!("admin `{}` is listed twice", admin.value),
+                        "remove the repeated entry",
+                    );
+                }
+            }
+        }
+        let usernames: Vec<String> = admins
+            .iter()
+            .filter_map(|a| model.users.get(a))
+            .map(|u| u.username.clone())
+            .collect();
+        if let Some(tenant) = model.tenants.get_mut(name) {
+            tenant.admins = admins.into_iter().collect();
+            tenant.admin_usernames = usernames;
+        }
     }
 
     let mut all_subnets: Vec<(Cidr, String, DocumentOrigin, Span)> = Vec::new();
@@ -308,6 +380,7 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
                 );
             }
         }
+        let allow_from = check_allow_from(&mut checker, origin, &spec.allow_from);
         if !tenant_ok {
             continue;
         }
@@ -320,6 +393,7 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
                     subnets,
                     provider_network_id: spec.provider_network_id.as_ref().map(|p| p.value.clone()),
                     namespaces: Vec::new(),
+                    allow_from,
                     source: checker.provenance(origin),
                 },
             );
@@ -340,27 +414,22 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
         let tenant = &spec.tenant.value;
         let mut owners = BTreeSet::new();
         for owner in &spec.owners {
-            match user_docs.get(&owner.value) {
-                None => checker.unknown_reference(
-                    origin,
-                    owner,
-                    "owner",
-                    user_docs.keys(),
-                    "declare a User with that name, or remove it from `owners` (a user who still owns a namespace cannot be removed)",
-                ),
-                Some(Declared { document: user, .. }) if tenant_ok && user.spec.tenant.value != *tenant => checker.error(
-                    origin,
-                    origin.span_of(owner),
-                    format!(
-                        "owner `{}` belongs to tenant `{}`, not to this namespace's tenant `{tenant}`",
-                        owner.value, user.spec.tenant.value
-                    ),
-                    "owners must be users of the same tenant; remove the owner or move the namespace",
-                ),
-                Some(_) => {
-                    if !owners.insert(owner.value.clone()) {
-                        checker.error(origin, origin.span_of(owner), format!("owner `{}` is listed twice", owner.value), "remove the repeated entry");
-                    }
+            if let Some(user) = check_user_of_tenant(
+                &mut checker,
+                origin,
+                owner,
+                tenant,
+                &model,
+                &user_docs,
+                "owner",
+            ) {
+                if !owners.insert(user.name.clone()) {
+                    checker.error(
+                        origin,
+                        origin.span_of(owner),
+                        format!("owner `{}` is listed twice", owner.value),
+                        "remove the repeated entry",
+                    );
                 }
             }
         }
@@ -381,18 +450,28 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
         }
         let labels = check_labels(&mut checker, origin, &doc.metadata.labels);
         let annotations = check_annotations(&mut checker, origin, &doc.metadata.annotations);
+        let service_accounts = check_service_accounts(&mut checker, origin, &spec.service_accounts);
+        let member_bindings = check_members(
+            &mut checker,
+            origin,
+            spec,
+            &model,
+            &user_docs,
+            &namespace_docs,
+        );
+        let quota = check_quantities(&mut checker, origin, &spec.quota, "quota");
+        let limits = spec
+            .limits
+            .as_ref()
+            .map(|l| check_limits(&mut checker, origin, l));
         if !tenant_ok {
             continue;
         }
         let owners: Vec<String> = owners.into_iter().collect();
         let owner_usernames = owners
             .iter()
-            .map(|o| {
-                model
-                    .users
-                    .get(o)
-                    .map_or_else(|| o.clone(), |u| u.username.clone())
-            })
+            .filter_map(|o| model.users.get(o))
+            .map(|u| u.username.clone())
             .collect();
         model.namespaces.insert(
             name.clone(),
@@ -404,12 +483,22 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
                 network: spec.network.as_ref().map(|n| n.value.clone()),
                 labels,
                 annotations,
+                member_bindings: member_bindings.bindings,
+                service_accounts,
+                quota,
+                limits,
+                ingress_from: Vec::new(),
                 source: checker.provenance(origin),
             },
         );
+        model
+            .custom_role_references
+            .extend(member_bindings.custom_roles);
     }
 
     derive_relations(&mut model);
+    check_tenant_limits(&mut checker, &tenant_docs, &model);
+    check_cross_tenant_peers(&mut checker, &network_docs, &model);
     (model, checker.diagnostics)
 }
 
@@ -654,6 +743,699 @@ fn derive_relations(model: &mut Model) {
         if let Some(tenant) = model.tenants.get(&user.tenant) {
             user.networks = tenant.networks.clone();
         }
+    }
+    // Who may send traffic into each namespace: its network's namespaces and the network's
+    // allowFrom peers, or, without a network, its own tenant's namespaces.
+    for namespace in model.namespaces.values_mut() {
+        namespace.ingress_from = match namespace
+            .network
+            .as_ref()
+            .and_then(|n| model.networks.get(n))
+        {
+            Some(network) => {
+                let mut peers = vec![LabelSelector::with_label(
+                    "tenet.dev/network",
+                    &network.name,
+                )];
+                peers.extend(network.allow_from.iter().cloned());
+                peers
+            }
+            None => vec![LabelSelector::with_label(
+                "tenet.dev/tenant",
+                &namespace.tenant,
+            )],
+        };
+    }
+}
+
+/// The roles every cluster has, which members may be given without further checks.
+pub const BUILTIN_MEMBER_ROLES: [&str; 3] = ["admin", "edit", "view"];
+
+/// Resolves a reference to a user who must belong to `tenant`.
+fn check_user_of_tenant<'m>(
+    checker: &mut Checker<'_>,
+    origin: &DocumentOrigin,
+    reference: &Text,
+    tenant: &str,
+    model: &'m Model,
+    user_docs: &BTreeMap<String, Declared<UserDocument>>,
+    role: &str,
+) -> Option<&'m User> {
+    match user_docs.get(&reference.value) {
+        None => {
+            checker.unknown_reference(
+                origin,
+                reference,
+                role,
+                user_docs.keys(),
+                &format!("declare a User with that name, or remove it from the {role}s (a user who is still named here cannot be removed)"),
+            );
+            None
+        }
+        Some(Declared { document: user, .. })
+            if model.tenants.contains_key(tenant) && user.spec.tenant.value != tenant =>
+        {
+            checker.error(
+                origin,
+                origin.span_of(reference),
+                format!(
+                    "{role} `{}` belongs to tenant `{}`, not to tenant `{tenant}`",
+                    reference.value, user.spec.tenant.value
+                ),
+                format!(
+                    "{role}s must be users of the same tenant; remove this entry or move the user"
+                ),
+            );
+            None
+        }
+        Some(_) => model.users.get(&reference.value),
+    }
+}
+
+fn check_groups(
+    checker: &mut Checker<'_>,
+    origin: &DocumentOrigin,
+    groups: &[Text],
+) -> Vec<String> {
+    let mut checked = BTreeSet::new();
+    for group in groups {
+        if let Some(problem) = group_problem(&group.value) {
+            checker.error(
+                origin,
+                origin.span_of(group),
+                problem,
+                "use the group name your identity provider sends",
+            );
+        } else if !checked.insert(group.value.clone()) {
+            checker.error(
+                origin,
+                origin.span_of(group),
+                format!("group `{}` is listed twice", group.value),
+                "remove the repeated entry",
+            );
+        }
+    }
+    checked.into_iter().collect()
+}
+
+fn group_problem(group: &str) -> Option<String> {
+    if group.trim().is_empty() {
+        Some("group name is empty".into())
+    } else if group.starts_with("system:") {
+        Some(format!(
+            "group `{group}` starts with `system:`, which Kubernetes reserves for its own groups"
+        ))
+    } else {
+        None
+    }
+}
+
+/// Parses `NAMESPACE/NAME` of a service account.
+fn split_service_account(text: &str) -> Option<(&str, &str)> {
+    let (namespace, name) = text.split_once('/')?;
+    (is_dns1123_label(namespace) && is_dns1123_subdomain(name)).then_some((namespace, name))
+}
+
+fn check_settings(checker: &mut Checker<'_>, declared: &Declared<SettingsDocument>) -> Settings {
+    let origin = &declared.origin;
+    let spec = &declared.document.spec;
+    let mut settings = Settings {
+        source: Some(checker.provenance(origin)),
+        ..Settings::default()
+    };
+    for applier in &spec.appliers {
+        let given: Vec<&Text> = [&applier.user, &applier.group, &applier.service_account]
+            .into_iter()
+            .flatten()
+            .collect();
+        let [one] = given.as_slice() else {
+            let span = given.first().map_or(origin.start(), |t| origin.span_of(t));
+            checker.error(
+                origin,
+                span,
+                "an applier names exactly one of `user`, `group` or `serviceAccount`".into(),
+                "split it into one entry per identity",
+            );
+            continue;
+        };
+        if one.value.trim().is_empty() {
+            checker.error(origin, origin.span_of(one), "applier name is empty".into(), "name the identity that applies out/, e.g. `serviceAccount: argocd/argocd-application-controller`");
+            continue;
+        }
+        let subject = if let Some(user) = &applier.user {
+            settings.applier_usernames.push(user.value.clone());
+            Subject::user(&user.value)
+        } else if let Some(group) = &applier.group {
+            settings.applier_groups.push(group.value.clone());
+            Subject::group(&group.value)
+        } else {
+            match split_service_account(&one.value) {
+                Some((namespace, name)) => {
+                    let subject = Subject::service_account(namespace, name);
+                    settings.applier_usernames.extend(subject.username());
+                    subject
+                }
+                None => {
+                    checker.error(
+                        origin,
+                        origin.span_of(one),
+                        format!("service account `{}` is not `NAMESPACE/NAME`", one.value),
+                        "write e.g. `argocd/argocd-application-controller`",
+                    );
+                    continue;
+                }
+            }
+        };
+        settings.appliers.push(subject);
+    }
+    for role in &spec.allowed_cluster_roles {
+        if role.value.trim().is_empty() || role.value.contains('/') {
+            checker.error(
+                origin,
+                origin.span_of(role),
+                format!("`{}` is not a ClusterRole name", role.value),
+                "give the ClusterRole's metadata.name",
+            );
+        } else {
+            settings.allowed_cluster_roles.push(role.value.clone());
+        }
+    }
+    settings.appliers.sort();
+    settings.appliers.dedup();
+    settings.applier_usernames.sort();
+    settings.applier_usernames.dedup();
+    settings.applier_groups.sort();
+    settings.applier_groups.dedup();
+    settings.allowed_cluster_roles.sort();
+    settings.allowed_cluster_roles.dedup();
+    settings
+}
+
+/// Checks a map of resource names to quantities and returns it in canonical form.
+fn check_quantities(
+    checker: &mut Checker<'_>,
+    origin: &DocumentOrigin,
+    map: &TextMap,
+    what: &str,
+) -> BTreeMap<String, String> {
+    let mut checked = BTreeMap::new();
+    for (resource, quantity) in &map.0 {
+        if let Some(problem) = qualified_name_problem(&resource.value) {
+            checker.error(origin, origin.span_of(resource), format!("`{}` is not a resource name: {problem}", resource.value), format!("use Kubernetes resource names in {what}, e.g. `requests.cpu`, `limits.memory`, `pods`, `count/deployments.apps`"));
+            continue;
+        }
+        match Quantity::parse(&quantity.value) {
+            Ok(q) => {
+                checked.insert(resource.value.clone(), q.canonical());
+            }
+            Err(problem) => checker.error(
+                origin,
+                origin.span_of(quantity),
+                problem,
+                "write a quantity such as `500m`, `2`, `512Mi` or `10Gi`",
+            ),
+        }
+    }
+    checked
+}
+
+fn check_limits(checker: &mut Checker<'_>, origin: &DocumentOrigin, limits: &LimitsSpec) -> Limits {
+    let checked = Limits {
+        default: check_quantities(checker, origin, &limits.default, "limits.default"),
+        default_request: check_quantities(
+            checker,
+            origin,
+            &limits.default_request,
+            "limits.defaultRequest",
+        ),
+        max: check_quantities(checker, origin, &limits.max, "limits.max"),
+        min: check_quantities(checker, origin, &limits.min, "limits.min"),
+    };
+    // Kubernetes refuses a LimitRange where min <= defaultRequest <= default <= max fails.
+    let order = [
+        ("min", &checked.min, &limits.min),
+        (
+            "defaultRequest",
+            &checked.default_request,
+            &limits.default_request,
+        ),
+        ("default", &checked.default, &limits.default),
+        ("max", &checked.max, &limits.max),
+    ];
+    for (i, (low_name, low, _)) in order.iter().enumerate() {
+        for (high_name, high, high_raw) in &order[i + 1..] {
+            for (resource, low_value) in low.iter() {
+                let (Some(high_value), Ok(a), Ok(b)) = (
+                    high.get(resource),
+                    Quantity::parse(low_value),
+                    high.get(resource)
+                        .map_or(Err(String::new()), |h| Quantity::parse(h)),
+                ) else {
+                    continue;
+                };
+                if a > b {
+                    let span = high_raw
+                        .0
+                        .iter()
+                        .find(|(k, _)| k.value == *resource)
+                        .map_or(origin.start(), |(_, v)| origin.span_of(v));
+                    checker.error(
+                        origin,
+                        span,
+                        format!("limits: {high_name} {resource} `{high_value}` is below {low_name} `{low_value}`"),
+                        "Kubernetes requires min <= defaultRequest <= default <= max for each resource",
+                    );
+                }
+            }
+        }
+    }
+    checked
+}
+
+fn check_service_accounts(
+    checker: &mut Checker<'_>,
+    origin: &DocumentOrigin,
+    names: &[Text],
+) -> Vec<String> {
+    let mut checked = BTreeSet::new();
+    for name in names {
+        if !is_dns1123_subdomain(&name.value) {
+            checker.error(
+                origin,
+                origin.span_of(name),
+                format!(
+                    "service account name `{}` is not a valid DNS-1123 subdomain",
+                    name.value
+                ),
+                "use lowercase letters, digits, '-' and '.'",
+            );
+        } else if name.value == "default" {
+            checker.error(origin, origin.span_of(name), "the `default` service account is created by Kubernetes itself".into(), "remove it from serviceAccounts; use `bindDefaultServiceAccount` on the Tenant to give it access");
+        } else if !checked.insert(name.value.clone()) {
+            checker.error(
+                origin,
+                origin.span_of(name),
+                format!("service account `{}` is listed twice", name.value),
+                "remove the repeated entry",
+            );
+        }
+    }
+    checked.into_iter().collect()
+}
+
+struct CheckedMembers {
+    bindings: Vec<MemberBinding>,
+    custom_roles: Vec<RoleReference>,
+}
+
+fn check_members(
+    checker: &mut Checker<'_>,
+    origin: &DocumentOrigin,
+    spec: &NamespaceSpec,
+    model: &Model,
+    user_docs: &BTreeMap<String, Declared<UserDocument>>,
+    namespace_docs: &BTreeMap<String, Declared<NamespaceDocument>>,
+) -> CheckedMembers {
+    let tenant = &spec.tenant.value;
+    let mut by_role: BTreeMap<String, BTreeSet<Subject>> = BTreeMap::new();
+    let mut custom_roles = Vec::new();
+    for member in &spec.members {
+        let role = &member.role;
+        let given: Vec<&Text> = [&member.user, &member.group, &member.service_account]
+            .into_iter()
+            .flatten()
+            .collect();
+        let [one] = given.as_slice() else {
+            checker.error(
+                origin,
+                origin.span_of(role),
+                "a member names exactly one of `user`, `group` or `serviceAccount`".into(),
+                "split it into one entry per identity",
+            );
+            continue;
+        };
+        let subject = if member.user.is_some() {
+            match check_user_of_tenant(checker, origin, one, tenant, model, user_docs, "member") {
+                Some(user) => Subject::user(&user.username),
+                None => continue,
+            }
+        } else if member.group.is_some() {
+            if let Some(problem) = group_problem(&one.value) {
+                checker.error(origin, origin.span_of(one), problem, "name a group of your identity provider; system groups would reach far beyond this tenant");
+                continue;
+            }
+            Subject::group(&one.value)
+        } else {
+            let Some((namespace, name)) = split_service_account(&one.value) else {
+                checker.error(
+                    origin,
+                    origin.span_of(one),
+                    format!("service account `{}` is not `NAMESPACE/NAME`", one.value),
+                    "write e.g. `acme-prod/deployer`",
+                );
+                continue;
+            };
+            match namespace_docs.get(namespace) {
+                Some(declared) if declared.document.spec.tenant.value == *tenant => {}
+                Some(declared) => {
+                    checker.error(
+                        origin,
+                        origin.span_of(one),
+                        format!("service account `{}` lives in namespace `{namespace}` of tenant `{}`, not of tenant `{tenant}`", one.value, declared.document.spec.tenant.value),
+                        "members may only be service accounts of the same tenant's namespaces",
+                    );
+                    continue;
+                }
+                None => {
+                    checker.error(
+                        origin,
+                        origin.span_of(one),
+                        format!("service account `{}` lives in namespace `{namespace}`, which is not a namespace of tenant `{tenant}`", one.value),
+                        "members may only be service accounts of the same tenant's namespaces; declare the namespace or correct the name",
+                    );
+                    continue;
+                }
+            }
+            Subject::service_account(namespace, name)
+        };
+        if role.value.trim().is_empty() || role.value.contains('/') {
+            checker.error(
+                origin,
+                origin.span_of(role),
+                format!("`{}` is not a role name", role.value),
+                "use admin, edit, view or the name of a ClusterRole",
+            );
+            continue;
+        }
+        if !BUILTIN_MEMBER_ROLES.contains(&role.value.as_str())
+            && !model.settings.allowed_cluster_roles.contains(&role.value)
+        {
+            custom_roles.push(RoleReference {
+                role: role.value.clone(),
+                file: checker.sources.files[origin.file].display_path.clone(),
+                span: origin.span_of(role),
+            });
+        }
+        if !by_role
+            .entry(role.value.clone())
+            .or_default()
+            .insert(subject)
+        {
+            checker.error(
+                origin,
+                origin.span_of(one),
+                format!(
+                    "member `{}` is listed twice with role `{}`",
+                    one.value, role.value
+                ),
+                "remove the repeated entry",
+            );
+        }
+    }
+    let bindings = by_role
+        .into_iter()
+        .map(|(role, subjects)| MemberBinding {
+            name: format!("tenet-member-{role}"),
+            role,
+            subjects: subjects.into_iter().collect(),
+        })
+        .collect();
+    CheckedMembers {
+        bindings,
+        custom_roles,
+    }
+}
+
+fn check_allow_from(
+    checker: &mut Checker<'_>,
+    origin: &DocumentOrigin,
+    peers: &[AllowFromSpec],
+) -> Vec<LabelSelector> {
+    let mut checked = Vec::new();
+    for peer in peers {
+        match (&peer.namespace, &peer.namespace_selector) {
+            (Some(namespace), None) => {
+                if is_dns1123_label(&namespace.value) {
+                    checked.push(LabelSelector::with_label(
+                        NAMESPACE_NAME_LABEL,
+                        &namespace.value,
+                    ));
+                } else {
+                    checker.error(
+                        origin,
+                        origin.span_of(namespace),
+                        format!("`{}` is not a namespace name", namespace.value),
+                        dns1123_label_help(&namespace.value),
+                    );
+                }
+            }
+            (None, Some(selector)) => {
+                if let Some(selector) = check_selector(checker, origin, selector) {
+                    checked.push(selector);
+                }
+            }
+            _ => {
+                let span = peer
+                    .namespace
+                    .as_ref()
+                    .map_or(origin.start(), |n| origin.span_of(n));
+                checker.error(
+                    origin,
+                    span,
+                    "an allowFrom entry names exactly one of `namespace` or `namespaceSelector`"
+                        .into(),
+                    "split it into two entries",
+                );
+            }
+        }
+    }
+    checked.sort();
+    checked.dedup();
+    checked
+}
+
+fn check_selector(
+    checker: &mut Checker<'_>,
+    origin: &DocumentOrigin,
+    selector: &SelectorSpec,
+) -> Option<LabelSelector> {
+    let mut valid = true;
+    let mut checked = LabelSelector::default();
+    for (key, value) in &selector.match_labels.0 {
+        if let Some(problem) = qualified_name_problem(&key.value) {
+            checker.error(
+                origin,
+                origin.span_of(key),
+                format!("label key `{}` is invalid: {problem}", key.value),
+                "use a label key such as `team` or `example.com/team`",
+            );
+            valid = false;
+        } else if !is_label_value(&value.value) {
+            checker.error(
+                origin,
+                origin.span_of(value),
+                format!("label value `{}` is invalid", value.value),
+                "label values are at most 63 letters, digits, '-', '_' or '.'",
+            );
+            valid = false;
+        } else {
+            checked
+                .match_labels
+                .insert(key.value.clone(), value.value.clone());
+        }
+    }
+    for expression in &selector.match_expressions {
+        let operator = expression.operator.value.as_str();
+        let needs_values = matches!(operator, "In" | "NotIn");
+        if !OPERATORS.contains(&operator) {
+            checker.error(
+                origin,
+                origin.span_of(&expression.operator),
+                format!("unknown selector operator `{operator}`"),
+                "use In, NotIn, Exists or DoesNotExist",
+            );
+            valid = false;
+        } else if needs_values == expression.values.is_empty() {
+            let problem = if needs_values {
+                "needs at least one value"
+            } else {
+                "takes no values"
+            };
+            checker.error(
+                origin,
+                origin.span_of(&expression.operator),
+                format!("operator `{operator}` {problem}"),
+                "In and NotIn take values; Exists and DoesNotExist take none",
+            );
+            valid = false;
+        } else if let Some(problem) = qualified_name_problem(&expression.key.value) {
+            checker.error(
+                origin,
+                origin.span_of(&expression.key),
+                format!("label key `{}` is invalid: {problem}", expression.key.value),
+                "use a label key such as `team`",
+            );
+            valid = false;
+        } else {
+            checked.match_expressions.push(SelectorExpression {
+                key: expression.key.value.clone(),
+                operator: operator.to_string(),
+                values: expression.values.iter().map(|v| v.value.clone()).collect(),
+            });
+        }
+    }
+    if valid && checked.is_empty() {
+        checker.error(origin, origin.start(), "an empty namespaceSelector matches every namespace, including other tenants'".into(), "select the namespaces that need access, e.g. `matchLabels: {kubernetes.io/metadata.name: ingress-nginx}`");
+        return None;
+    }
+    valid.then_some(checked)
+}
+
+/// The labels a namespace will carry, as NetworkPolicies see them.
+pub fn namespace_labels(namespace: &Namespace) -> BTreeMap<String, String> {
+    let mut labels = namespace.labels.clone();
+    labels.insert(NAMESPACE_NAME_LABEL.into(), namespace.name.clone());
+    labels.insert("tenet.dev/tenant".into(), namespace.tenant.clone());
+    labels.insert("app.kubernetes.io/managed-by".into(), "tenet".into());
+    if let Some(network) = &namespace.network {
+        labels.insert("tenet.dev/network".into(), network.clone());
+    }
+    labels
+}
+
+/// `allowFrom` may reach into another tenant's namespace only when that namespace's own
+/// network admits this network back: both tenants must declare the path.
+fn check_cross_tenant_peers(
+    checker: &mut Checker<'_>,
+    network_docs: &BTreeMap<String, Declared<NetworkDocument>>,
+    model: &Model,
+) {
+    for (name, network) in &model.networks {
+        let Some(declared) = network_docs.get(name) else {
+            continue;
+        };
+        let raw_peers = &declared.document.spec.value.allow_from;
+        for (selector, raw) in network.allow_from.iter().zip(raw_peers) {
+            for other in model
+                .namespaces
+                .values()
+                .filter(|ns| ns.tenant != network.tenant)
+            {
+                if !selector.matches(&namespace_labels(other)) {
+                    continue;
+                }
+                let consents = other
+                    .network
+                    .as_ref()
+                    .and_then(|n| model.networks.get(n))
+                    .is_some_and(|theirs| {
+                        network
+                            .namespaces
+                            .iter()
+                            .filter_map(|ns| model.namespaces.get(ns))
+                            .any(|ours| {
+                                theirs
+                                    .allow_from
+                                    .iter()
+                                    .any(|s| s.matches(&namespace_labels(ours)))
+                            })
+                    });
+                if !consents {
+                    let span = raw
+                        .namespace
+                        .as_ref()
+                        .map_or(declared.origin.start(), |n| declared.origin.span_of(n));
+                    checker.error(
+                        &declared.origin,
+                        span,
+                        format!("allowFrom lets namespace `{}` of tenant `{}` into network `{name}` of tenant `{}`, but that namespace does not allow it too", other.name, other.tenant, network.tenant),
+                        format!("cross-tenant traffic needs both sides: the network of `{}` must list a namespace of `{name}` in its own allowFrom, or remove this entry", other.name),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Tenant-wide limits: the namespace count and the quota ceiling.
+fn check_tenant_limits(
+    checker: &mut Checker<'_>,
+    tenant_docs: &BTreeMap<String, Declared<TenantDocument>>,
+    model: &Model,
+) {
+    for (name, tenant) in &model.tenants {
+        let Some(declared) = tenant_docs.get(name) else {
+            continue;
+        };
+        let Some(spec) = &declared.document.spec else {
+            continue;
+        };
+        let origin = &declared.origin;
+        if let (Some(max), Some(raw)) = (tenant.max_namespaces, &spec.max_namespaces) {
+            if tenant.namespaces.len() > max as usize {
+                checker.error(
+                    origin,
+                    origin.span_of(raw),
+                    format!("tenant `{name}` declares {} namespaces, more than its maxNamespaces of {max}: {}", tenant.namespaces.len(), tenant.namespaces.join(", ")),
+                    "remove namespaces or raise maxNamespaces",
+                );
+            }
+        }
+        for (resource, raw_ceiling) in &spec.quota.0 {
+            let Some(ceiling) = tenant
+                .quota
+                .get(&resource.value)
+                .and_then(|q| Quantity::parse(q).ok())
+            else {
+                continue;
+            };
+            let key = quota_sum_key(&resource.value);
+            let mut total = Quantity::zero(ceiling.format);
+            let mut contributions = Vec::new();
+            let mut unbounded = Vec::new();
+            for namespace in tenant
+                .namespaces
+                .iter()
+                .filter_map(|n| model.namespaces.get(n))
+            {
+                let value = namespace
+                    .quota
+                    .iter()
+                    .find(|(r, _)| quota_sum_key(r) == key)
+                    .and_then(|(_, q)| Quantity::parse(q).ok());
+                match value {
+                    Some(value) => {
+                        total = total.checked_add(&value).unwrap_or(value);
+                        contributions.push(format!("{} {}", namespace.name, value));
+                    }
+                    None => unbounded.push(namespace.name.clone()),
+                }
+            }
+            if total > ceiling {
+                checker.error(
+                    origin,
+                    origin.span_of(raw_ceiling),
+                    format!("the namespaces of tenant `{name}` set {resource} quotas adding up to {total}, more than the tenant's {ceiling}: {}", contributions.join(" + "), resource = resource.value),
+                    "lower the namespaces' quotas or raise the tenant's",
+                );
+            } else if !unbounded.is_empty() {
+                let file = checker.sources.files[origin.file].display_path.clone();
+                checker.diagnostics.push(
+                    Diagnostic::warning(file, Some(origin.span_of(raw_ceiling)), format!("tenant `{name}` caps {} at {ceiling}, but these namespaces set no such quota and are not bounded by it: {}", resource.value, unbounded.join(", ")))
+                        .with_help(format!("give each namespace a `{}` quota", resource.value)),
+                );
+            }
+        }
+    }
+}
+
+/// ResourceQuota counts `cpu` as `requests.cpu` (likewise memory and ephemeral storage).
+fn quota_sum_key(resource: &str) -> &str {
+    match resource {
+        "cpu" => "requests.cpu",
+        "memory" => "requests.memory",
+        "ephemeral-storage" => "requests.ephemeral-storage",
+        other => other,
     }
 }
 

@@ -61,13 +61,13 @@ fn generate_writes_out_and_reports_counts() {
     );
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "tenet: 51 created, 0 updated, 0 removed, 0 unchanged in out\n"
+        "tenet: 75 created, 0 updated, 0 removed, 0 unchanged in out\n"
     );
     assert!(repo.path().join("out/kustomization.yaml").is_file());
     let again = tenet(repo.path()).arg("generate").output().unwrap();
     assert_eq!(
         String::from_utf8_lossy(&again.stdout),
-        "tenet: 0 created, 0 updated, 0 removed, 51 unchanged in out\n"
+        "tenet: 0 created, 0 updated, 0 removed, 75 unchanged in out\n"
     );
 }
 
@@ -95,7 +95,7 @@ fn invalid_input_exits_2_and_leaves_out_untouched() {
         stderr.contains("error: tenants/broken.yaml:4:16: tenant `nobody` does not exist"),
         "{stderr}"
     );
-    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(stderr.contains("1 error; nothing was written"), "{stderr}");
     assert_eq!(before, snapshot_tree(&repo.path().join("out")));
 }
 
@@ -117,7 +117,7 @@ fn removed_objects_disappear_and_foreign_files_stay() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
-        "tenet: 0 created, 1 updated, 3 removed, 47 unchanged in out\n"
+        "tenet: 0 created, 1 updated, 3 removed, 71 unchanged in out\n"
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

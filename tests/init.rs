@@ -75,16 +75,22 @@ fn init_writes_a_repository_that_generates_at_once() {
     }
 
     let first = stdout_of(tenet(&repo).arg("generate"));
+    let created: usize = first
+        .strip_prefix("tenet: ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected: {first}"));
+    assert!(created > 5, "{first}");
     assert_eq!(
         first,
-        "tenet: 13 created, 0 updated, 0 removed, 0 unchanged in out\n"
+        format!("tenet: {created} created, 0 updated, 0 removed, 0 unchanged in out\n")
     );
     // TODO(after `tenet check` is merged): run `tenet check` here and expect exit 0. Until
     // then a second `generate` that changes nothing shows the same: out/ matches tenants/.
     let second = stdout_of(tenet(&repo).arg("generate"));
     assert_eq!(
         second,
-        "tenet: 0 created, 0 updated, 0 removed, 13 unchanged in out\n"
+        format!("tenet: 0 created, 0 updated, 0 removed, {created} unchanged in out\n")
     );
     stdout_of(tenet(&repo).arg("validate"));
 }

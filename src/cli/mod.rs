@@ -179,7 +179,7 @@ impl Printer {
         let errors = diagnostics.error_count();
         if errors > 0 {
             let plural = if errors == 1 { "" } else { "s" };
-            eprintln!("tenet: {errors} error{plural} in the input; nothing was written");
+            eprintln!("tenet: {errors} error{plural}; nothing was written");
         }
     }
 
@@ -260,7 +260,8 @@ fn init(args: &InitArgs, printer: &Printer) -> u8 {
 fn validate(args: &TenantsArg, printer: &Printer) -> u8 {
     let inputs = Inputs::load(&args.tenants, None);
     match merge_load_errors(&inputs.load_diagnostics, validate_sources(&inputs.sources)) {
-        Ok(model) => {
+        Ok((model, warnings)) => {
+            printer.diagnostics(&warnings, &inputs);
             printer.status(&format!(
                 "tenet: input is valid: {} tenants, {} users, {} namespaces, {} networks",
                 model.tenants.len(),
@@ -280,7 +281,10 @@ fn validate(args: &TenantsArg, printer: &Printer) -> u8 {
 fn generate(args: &InputArgs, printer: &Printer) -> u8 {
     let inputs = Inputs::load(&args.tenants.tenants, args.templates.as_deref());
     let compiled = match inputs.compile() {
-        Ok(compiled) => compiled,
+        Ok(compiled) => {
+            printer.diagnostics(&compiled.warnings, &inputs);
+            compiled
+        }
         Err(diagnostics) => {
             printer.diagnostics(&diagnostics, &inputs);
             return EXIT_ERROR;

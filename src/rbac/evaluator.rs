@@ -1,0 +1,726 @@
+//! The evaluator: RBAC objects indexed by subject and namespace, answering authorization
+//! questions the way kube-apiserver's RBAC authorizer does.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::Value;
+
+use super::aggregation::expand_aggregated_cluster_roles;
+use super::builtin::builtin_objects;
+use super::matching::{Action, UserInfo, rule_allows};
+use super::model::{
+    Binding, BindingKind, ObjectError, ObjectOrigin, PolicyRule, RbacObject, Role, Subject,
+    decode_rbac_object,
+};
+
+/// Collects RBAC objects, then builds an [`Evaluator`].
+#[derive(Debug)]
+pub struct EvaluatorBuilder {
+    include_builtin: bool,
+    roles: Vec<Role>,
+    bindings: Vec<Binding>,
+    defined: HashMap<(String, Option<String>, String), ObjectOrigin>,
+}
+
+impl Default for EvaluatorBuilder {
+    fn default() -> Self {
+        EvaluatorBuilder {
+            include_builtin: true,
+            roles: Vec::new(),
+            bindings: Vec::new(),
+            defined: HashMap::new(),
+        }
+    }
+}
+
+impl EvaluatorBuilder {
+    /// A builder that includes Kubernetes' default roles and bindings.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether to add Kubernetes' default roles and bindings (`--no-builtin` turns this off).
+    /// Objects added by the caller replace built-ins of the same kind and name.
+    pub fn include_builtin(mut self, include: bool) -> Self {
+        self.include_builtin = include;
+        self
+    }
+
+    /// Adds one object. Non-RBAC kinds are ignored; an unusable RBAC object (wrong shape,
+    /// missing name/namespace, defined twice) is refused with the reason and left out.
+    pub fn add_object(&mut self, object: &Value, origin: &ObjectOrigin) -> Result<(), ObjectError> {
+        match decode_rbac_object(object, origin)? {
+            None => Ok(()),
+            Some(decoded) => self.add_decoded(decoded),
+        }
+    }
+
+    fn add_decoded(&mut self, decoded: RbacObject) -> Result<(), ObjectError> {
+        let (kind, namespace, name, origin) = match &decoded {
+            RbacObject::Role(role) => (
+                role.kind.to_string(),
+                &role.namespace,
+                &role.name,
+                &role.origin,
+            ),
+            RbacObject::Binding(binding) => (
+                binding.kind.to_string(),
+                &binding.namespace,
+                &binding.name,
+                &binding.origin,
+            ),
+        };
+        let key = (kind.clone(), namespace.clone(), name.clone());
+        if let Some(first) = self.defined.get(&key) {
+            return Err(ObjectError {
+                origin: origin.clone(),
+                kind,
+                name: name.clone(),
+                problem: format!("defined twice; the definition in {first} is used"),
+            });
+        }
+        self.defined.insert(key, origin.clone());
+        match decoded {
+            RbacObject::Role(role) => self.roles.push(role),
+            RbacObject::Binding(binding) => self.bindings.push(binding),
+        }
+        Ok(())
+    }
+
+    pub fn build(mut self) -> Evaluator {
+        if self.include_builtin {
+            for builtin in builtin_objects() {
+                // A caller's object of the same kind and name wins, as `kubectl apply` would make it.
+                let _ = self.add_decoded(builtin.clone());
+            }
+        }
+        expand_aggregated_cluster_roles(&mut self.roles);
+        Evaluator::index(self.roles, self.bindings)
+    }
+}
+
+type BindingId = u32;
+
+#[derive(Debug, Default)]
+struct SubjectIndex {
+    by_user: HashMap<String, Vec<BindingId>>,
+    by_group: HashMap<String, Vec<BindingId>>,
+}
+
+impl SubjectIndex {
+    fn insert(&mut self, subject: &Subject, binding: BindingId) {
+        let (map, key) = match subject {
+            Subject::Group(group) => (&mut self.by_group, group.clone()),
+            // Service accounts are matched by their user name, like the authorizer does.
+            Subject::User(_) | Subject::ServiceAccount { .. } => {
+                (&mut self.by_user, subject.user_name().unwrap_or_default())
+            }
+        };
+        let ids = map.entry(key).or_default();
+        if ids.last() != Some(&binding) {
+            ids.push(binding);
+        }
+    }
+
+    /// Bindings naming the user or one of the groups, in load order.
+    fn bindings_for(&self, user: Option<&str>, groups: &[String], into: &mut Vec<BindingId>) {
+        let start = into.len();
+        if let Some(ids) = user.and_then(|user| self.by_user.get(user)) {
+            into.extend_from_slice(ids);
+        }
+        for group in groups {
+            if let Some(ids) = self.by_group.get(group) {
+                into.extend_from_slice(ids);
+            }
+        }
+        let mut found = into.split_off(start);
+        found.sort_unstable();
+        found.dedup();
+        into.extend(found);
+    }
+}
+
+/// Indexed RBAC objects. Immutable once built; cheap to query.
+#[derive(Debug)]
+pub struct Evaluator {
+    roles: Vec<Role>,
+    bindings: Vec<Binding>,
+    /// Index into `roles` of the role each binding refers to, if it exists.
+    binding_roles: Vec<Option<usize>>,
+    cluster_index: SubjectIndex,
+    namespace_indexes: HashMap<String, SubjectIndex>,
+}
+
+/// Why a request is allowed: the first binding and rule that grant it, in the order the
+/// authorizer visits them (ClusterRoleBindings first, then RoleBindings of the namespace).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grant<'a> {
+    pub binding: &'a Binding,
+    /// The binding's subject that matched the user.
+    pub subject: &'a Subject,
+    pub role: &'a Role,
+    pub rule: &'a PolicyRule,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decision<'a> {
+    pub grant: Option<Grant<'a>>,
+}
+
+impl Decision<'_> {
+    pub fn allowed(&self) -> bool {
+        self.grant.is_some()
+    }
+}
+
+/// One subject that may perform an action, and through which binding and role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WhoCanEntry<'a> {
+    pub subject: Subject,
+    pub binding: &'a Binding,
+    pub role: &'a Role,
+}
+
+impl Evaluator {
+    /// An evaluator over the given objects, without built-ins. Handy for tests.
+    pub fn from_objects<'v>(
+        objects: impl IntoIterator<Item = (&'v Value, ObjectOrigin)>,
+        include_builtin: bool,
+    ) -> (Evaluator, Vec<ObjectError>) {
+        let mut builder = EvaluatorBuilder::new().include_builtin(include_builtin);
+        let mut errors = Vec::new();
+        for (object, origin) in objects {
+            if let Err(error) = builder.add_object(object, &origin) {
+                errors.push(error);
+            }
+        }
+        (builder.build(), errors)
+    }
+
+    fn index(roles: Vec<Role>, bindings: Vec<Binding>) -> Evaluator {
+        let mut cluster_roles = HashMap::new();
+        let mut namespaced_roles = HashMap::new();
+        for (index, role) in roles.iter().enumerate() {
+            match &role.namespace {
+                None => cluster_roles.entry(role.name.as_str()).or_insert(index),
+                Some(namespace) => namespaced_roles
+                    .entry((namespace.as_str(), role.name.as_str()))
+                    .or_insert(index),
+            };
+        }
+        let mut binding_roles = Vec::with_capacity(bindings.len());
+        let mut cluster_index = SubjectIndex::default();
+        let mut namespace_indexes: HashMap<String, SubjectIndex> = HashMap::new();
+        for (id, binding) in bindings.iter().enumerate() {
+            // The authorizer ignores roleRef.apiGroup; it looks roles up by kind and name only.
+            let role = match (
+                binding.kind,
+                binding.role_ref.kind.as_str(),
+                &binding.namespace,
+            ) {
+                (_, "ClusterRole", _) => cluster_roles.get(binding.role_ref.name.as_str()).copied(),
+                (BindingKind::RoleBinding, "Role", Some(namespace)) => namespaced_roles
+                    .get(&(namespace.as_str(), binding.role_ref.name.as_str()))
+                    .copied(),
+                _ => None,
+            };
+            binding_roles.push(role);
+            let index = match &binding.namespace {
+                None => &mut cluster_index,
+                Some(namespace) => namespace_indexes.entry(namespace.clone()).or_default(),
+            };
+            let id = BindingId::try_from(id).unwrap_or(BindingId::MAX);
+            for subject in &binding.subjects {
+                index.insert(subject, id);
+            }
+        }
+        Evaluator {
+            roles,
+            bindings,
+            binding_roles,
+            cluster_index,
+            namespace_indexes,
+        }
+    }
+
+    pub fn roles(&self) -> &[Role] {
+        &self.roles
+    }
+
+    pub fn bindings(&self) -> &[Binding] {
+        &self.bindings
+    }
+
+    /// Every binding with the role it refers to (`None` when that role does not exist).
+    pub fn bindings_with_roles(&self) -> impl Iterator<Item = (&Binding, Option<&Role>)> {
+        self.bindings
+            .iter()
+            .zip(&self.binding_roles)
+            .map(|(binding, role)| (binding, role.map(|index| &self.roles[index])))
+    }
+
+    /// Looks up a ClusterRole (namespace `None`) or Role.
+    pub fn role(&self, namespace: Option<&str>, name: &str) -> Option<&Role> {
+        self.roles
+            .iter()
+            .find(|role| role.namespace.as_deref() == namespace && role.name == name)
+    }
+
+    /// Namespaces that have at least one RoleBinding, sorted.
+    pub fn binding_namespaces(&self) -> Vec<&str> {
+        let mut namespaces: Vec<&str> = self.namespace_indexes.keys().map(String::as_str).collect();
+        namespaces.sort_unstable();
+        namespaces
+    }
+
+    /// Authorizes a request of an already-complete identity (see [`UserInfo::authenticated`]).
+    pub fn authorize(&self, user: &UserInfo, action: &Action) -> Decision<'_> {
+        let mut candidates = Vec::new();
+        self.cluster_index
+            .bindings_for(Some(&user.name), &user.groups, &mut candidates);
+        if let Some(grant) = self.first_grant(&candidates, user, action) {
+            return Decision { grant: Some(grant) };
+        }
+        if let Some(index) = action
+            .namespace()
+            .and_then(|namespace| self.namespace_indexes.get(namespace))
+        {
+            candidates.clear();
+            index.bindings_for(Some(&user.name), &user.groups, &mut candidates);
+            return Decision {
+                grant: self.first_grant(&candidates, user, action),
+            };
+        }
+        Decision { grant: None }
+    }
+
+    /// `kubectl auth can-i` for a user name plus extra groups; the implicit groups
+    /// (`system:authenticated`, service-account groups) are added.
+    pub fn can_i(&self, user_name: &str, extra_groups: &[String], action: &Action) -> Decision<'_> {
+        self.authorize(&UserInfo::authenticated(user_name, extra_groups), action)
+    }
+
+    fn first_grant(
+        &self,
+        candidates: &[BindingId],
+        user: &UserInfo,
+        action: &Action,
+    ) -> Option<Grant<'_>> {
+        candidates.iter().find_map(|&id| {
+            let binding = self.bindings.get(id as usize)?;
+            let role = &self.roles[(*self.binding_roles.get(id as usize)?)?];
+            let rule = role.rules.iter().find(|rule| rule_allows(rule, action))?;
+            let subject = binding
+                .subjects
+                .iter()
+                .find(|subject| subject_applies(subject, user))?;
+            Some(Grant {
+                binding,
+                subject,
+                role,
+                rule,
+            })
+        })
+    }
+
+    /// Every subject that may perform the action, with the binding and role granting it,
+    /// sorted by subject and then binding. Subjects are as written in bindings (groups are not
+    /// expanded to their members).
+    pub fn who_can(&self, action: &Action) -> Vec<WhoCanEntry<'_>> {
+        let namespace = action.namespace();
+        let mut entries = Vec::new();
+        for (binding, role) in self.bindings_with_roles() {
+            let in_scope = match &binding.namespace {
+                None => true,
+                Some(binding_namespace) => Some(binding_namespace.as_str()) == namespace,
+            };
+            let Some(role) = role
+                .filter(|role| in_scope && role.rules.iter().any(|rule| rule_allows(rule, action)))
+            else {
+                continue;
+            };
+            let mut seen = BTreeSet::new();
+            for subject in &binding.subjects {
+                if seen.insert(subject) {
+                    entries.push(WhoCanEntry {
+                        subject: subject.clone(),
+                        binding,
+                        role,
+                    });
+                }
+            }
+        }
+        entries.sort_by(|a, b| {
+            (
+                &a.subject,
+                a.binding.kind,
+                &a.binding.namespace,
+                &a.binding.name,
+            )
+                .cmp(&(
+                    &b.subject,
+                    b.binding.kind,
+                    &b.binding.namespace,
+                    &b.binding.name,
+                ))
+        });
+        entries
+    }
+
+    /// Bindings (with their roles) that apply to an identity: cluster-wide ones, and per
+    /// namespace the RoleBindings there. Used by access reports.
+    pub(crate) fn applicable_bindings(
+        &self,
+        user: Option<&str>,
+        groups: &[String],
+    ) -> (Vec<usize>, Vec<(String, Vec<usize>)>) {
+        let mut cluster = Vec::new();
+        self.cluster_index.bindings_for(user, groups, &mut cluster);
+        let mut namespaced = Vec::new();
+        for namespace in self.binding_namespaces() {
+            let mut ids = Vec::new();
+            if let Some(index) = self.namespace_indexes.get(namespace) {
+                index.bindings_for(user, groups, &mut ids);
+            }
+            if !ids.is_empty() {
+                namespaced.push((
+                    namespace.to_owned(),
+                    ids.into_iter().map(|id| id as usize).collect(),
+                ));
+            }
+        }
+        (
+            cluster.into_iter().map(|id| id as usize).collect(),
+            namespaced,
+        )
+    }
+
+    pub(crate) fn binding_with_role(&self, index: usize) -> Option<(&Binding, Option<&Role>)> {
+        let binding = self.bindings.get(index)?;
+        let role = self
+            .binding_roles
+            .get(index)
+            .copied()
+            .flatten()
+            .map(|role| &self.roles[role]);
+        Some((binding, role))
+    }
+}
+
+/// Whether a binding subject names this identity (`appliesToUser`).
+pub(crate) fn subject_applies(subject: &Subject, user: &UserInfo) -> bool {
+    match subject {
+        Subject::User(name) => *name == user.name,
+        Subject::Group(group) => user.groups.iter().any(|user_group| user_group == group),
+        Subject::ServiceAccount { .. } => {
+            subject.user_name().as_deref() == Some(user.name.as_str())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rbac::model::split_yaml_documents;
+    use crate::rbac::query::parse_query;
+
+    const FIXTURE: &str = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: pod-reader}
+rules:
+- {apiGroups: [""], resources: [pods, pods/log], verbs: [get, list]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: scaler}
+rules:
+- {apiGroups: ["*"], resources: ["*/scale"], verbs: [update]}
+- {apiGroups: [""], resources: ["pods/*"], verbs: [create]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: wildcard-apps}
+rules:
+- {apiGroups: [apps], resources: ["*"], verbs: ["*"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: named-secret}
+rules:
+- {apiGroups: [""], resources: [secrets], resourceNames: [db-password], verbs: [get, update]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: health}
+rules:
+- {nonResourceURLs: [/healthz, "/metrics*"], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: cm-editor, namespace: team-a}
+rules:
+- {apiGroups: [""], resources: [configmaps], verbs: [create, delete]}
+- {nonResourceURLs: ["*"], verbs: ["*"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: alice-reads-pods, namespace: team-a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pod-reader}
+subjects: [{kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: alice-edits-cms, namespace: team-a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: cm-editor}
+subjects: [{kind: User, name: alice}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: ops}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: scaler}
+subjects: [{kind: Group, name: ops}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: ops-apps}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: wildcard-apps}
+subjects: [{kind: Group, name: ops}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: deployer-secret, namespace: team-a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: named-secret}
+subjects: [{kind: ServiceAccount, name: deployer}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: dangling, namespace: team-a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: does-not-exist}
+subjects: [{kind: User, name: carol}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: health}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: health}
+subjects:
+- {kind: Group, name: system:serviceaccounts:team-a}
+- {kind: ServiceAccount, name: no-namespace-never-matches}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: all-sas-read-pods}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pod-reader}
+subjects: [{kind: Group, name: system:serviceaccounts}]
+"#;
+
+    fn fixture_evaluator() -> Evaluator {
+        let documents = split_yaml_documents(FIXTURE).expect("fixture parses");
+        let (evaluator, errors) = Evaluator::from_objects(
+            documents
+                .iter()
+                .map(|document| (document, ObjectOrigin::file("fixture.yaml"))),
+            false,
+        );
+        assert_eq!(errors, []);
+        evaluator
+    }
+
+    #[test]
+    fn authorizer_cases() {
+        let evaluator = fixture_evaluator();
+        let sa = "system:serviceaccount:team-a:deployer";
+        // (query line, extra groups, expected)
+        let cases: &[(&str, &[&str], bool)] = &[
+            // RoleBinding -> ClusterRole grants only in the binding's namespace.
+            ("alice get pods team-a", &[], true),
+            ("alice list pods team-a x", &[], true),
+            ("alice get pods team-b", &[], false),
+            ("alice get pods -", &[], false),
+            ("alice delete pods team-a", &[], false),
+            // Subresources are matched as resource/subresource.
+            ("alice get pods/log team-a p", &[], true),
+            ("alice get pods/exec team-a p", &[], false),
+            ("alice get pods.apps team-a", &[], false),
+            // RoleBinding -> Role.
+            ("alice create configmaps team-a", &[], true),
+            // Non-resource rules of a Role never apply (non-resource requests have no namespace).
+            ("alice get /healthz", &[], false),
+            // */scale in every group, cluster-wide and in every namespace.
+            (
+                "bob update deployments.apps/scale team-z web",
+                &["ops"],
+                true,
+            ),
+            ("bob update replicasets.apps/scale -", &["ops"], true),
+            ("bob update deployments.apps team-z", &["ops"], true),
+            ("bob update statefulsets.apps/scale team-z", &[], false),
+            (
+                "bob update widgets.example.com/scale team-z",
+                &["ops"],
+                true,
+            ),
+            (
+                "bob update widgets.example.com/status team-z",
+                &["ops"],
+                false,
+            ),
+            // `pods/*` is not a wildcard in Kubernetes; `*` in resources covers subresources.
+            ("bob create pods/exec team-z", &["ops"], false),
+            ("bob create pods/* team-z", &["ops"], true),
+            ("bob delete deployments.apps/status team-z", &["ops"], true),
+            ("bob delete deployments.extensions team-z", &["ops"], false),
+            // resourceNames: a request without a name does not match.
+            (
+                &"SA get secrets team-a db-password".replace("SA", sa),
+                &[],
+                true,
+            ),
+            (&"SA get secrets team-a".replace("SA", sa), &[], false),
+            (&"SA get secrets team-a other".replace("SA", sa), &[], false),
+            (&"SA list secrets team-a".replace("SA", sa), &[], false),
+            (
+                "system:serviceaccount:team-b:deployer get secrets team-a db-password",
+                &[],
+                false,
+            ),
+            // Service accounts are in system:serviceaccounts and system:serviceaccounts:NS.
+            (&"SA get /healthz".replace("SA", sa), &[], true),
+            (&"SA get /metrics/cadvisor".replace("SA", sa), &[], true),
+            (&"SA get /metricsz".replace("SA", sa), &[], true),
+            (&"SA get /metric".replace("SA", sa), &[], false),
+            (&"SA get /healthz/ready".replace("SA", sa), &[], false),
+            (&"SA post /healthz".replace("SA", sa), &[], false),
+            (&"SA list pods kube-system".replace("SA", sa), &[], true),
+            ("system:serviceaccount:team-b:x get /healthz", &[], false),
+            ("system:serviceaccount:team-b:x list pods -", &[], true),
+            // Not a valid service-account user name, so no service-account groups.
+            ("system:serviceaccount:Team:x list pods -", &[], false),
+            (
+                "mallory get /healthz",
+                &["system:serviceaccounts:team-a"],
+                true,
+            ),
+            // A binding to a missing role grants nothing.
+            ("carol get pods team-a", &[], false),
+        ];
+        for (line, groups, expected) in cases {
+            let query = parse_query(line).expect("valid query");
+            let groups: Vec<String> = groups.iter().map(|group| group.to_string()).collect();
+            let decision = evaluator.can_i(&query.user, &groups, &query.action);
+            assert_eq!(decision.allowed(), *expected, "{line} (groups {groups:?})");
+        }
+    }
+
+    #[test]
+    fn decisions_name_the_granting_binding_role_and_subject() {
+        let evaluator = fixture_evaluator();
+        let query = parse_query("alice get pods/log team-a").expect("valid query");
+        let grant = evaluator
+            .can_i(&query.user, &[], &query.action)
+            .grant
+            .expect("allowed");
+        assert_eq!(
+            grant.binding.reference(),
+            "RoleBinding/team-a/alice-reads-pods"
+        );
+        assert_eq!(grant.role.reference(), "ClusterRole/pod-reader");
+        assert_eq!(grant.subject, &Subject::User("alice".into()));
+        assert_eq!(grant.role.origin.file, "fixture.yaml");
+        assert_eq!(grant.rule.resources, ["pods", "pods/log"]);
+    }
+
+    #[test]
+    fn who_can_lists_subjects_with_their_bindings() {
+        let evaluator = fixture_evaluator();
+        let query = parse_query("x list pods team-a").expect("valid query");
+        let entries: Vec<String> = evaluator
+            .who_can(&query.action)
+            .iter()
+            .map(|entry| format!("{} via {}", entry.subject, entry.binding.reference()))
+            .collect();
+        assert_eq!(
+            entries,
+            [
+                "alice via RoleBinding/team-a/alice-reads-pods",
+                "group system:serviceaccounts via ClusterRoleBinding/all-sas-read-pods",
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicate_objects_are_refused_and_caller_objects_replace_builtins() {
+        let documents = split_yaml_documents(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: view}\nrules: []\n",
+        )
+        .expect("parses");
+        let twice = [&documents[0], &documents[0]];
+        let (evaluator, errors) = Evaluator::from_objects(
+            twice
+                .iter()
+                .map(|document| (*document, ObjectOrigin::file("a.yaml"))),
+            true,
+        );
+        assert_eq!(errors.len(), 1);
+        let view = evaluator.role(None, "view").expect("view exists");
+        assert_eq!(view.origin.file, "a.yaml");
+        assert!(
+            view.rules.is_empty(),
+            "a replaced built-in is not aggregated"
+        );
+    }
+
+    #[test]
+    fn builtin_policy_behaves_like_a_fresh_cluster() {
+        let evaluator = EvaluatorBuilder::new().build();
+        let cases: &[(&str, &[&str], bool)] = &[
+            (
+                "anyone create selfsubjectaccessreviews.authorization.k8s.io -",
+                &[],
+                true,
+            ),
+            ("anyone get /version", &[], true),
+            ("system:anonymous get /version", &[], true),
+            ("system:anonymous get /api", &[], false),
+            ("anyone get /api/v1", &[], true),
+            ("root delete nodes - n1", &["system:masters"], true),
+            ("system:kube-scheduler create bindings team-a", &[], true),
+            (
+                "system:serviceaccount:kube-system:deployment-controller create replicasets.apps team-a",
+                &[],
+                true,
+            ),
+            ("anyone get pods team-a", &[], false),
+        ];
+        for (line, groups, expected) in cases {
+            let query = parse_query(line).expect("valid query");
+            let groups: Vec<String> = groups.iter().map(|group| group.to_string()).collect();
+            assert_eq!(
+                evaluator
+                    .can_i(&query.user, &groups, &query.action)
+                    .allowed(),
+                *expected,
+                "{line}"
+            );
+        }
+        // Aggregation filled the user-facing roles.
+        let allows = |role: &str, line: &str| {
+            let query = parse_query(line).expect("valid query");
+            let rules = &evaluator.role(None, role).expect("role exists").rules;
+            rules.iter().any(|rule| rule_allows(rule, &query.action))
+        };
+        assert!(allows("view", "x get pods ns"));
+        assert!(!allows("view", "x get secrets ns"));
+        assert!(allows("edit", "x create deployments.apps ns"));
+        assert!(allows("edit", "x get secrets ns"));
+        assert!(!allows(
+            "edit",
+            "x create rolebindings.rbac.authorization.k8s.io ns"
+        ));
+        assert!(allows(
+            "admin",
+            "x create rolebindings.rbac.authorization.k8s.io ns"
+        ));
+        assert!(allows("admin", "x get pods/log ns"));
+    }
+}
