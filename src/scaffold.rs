@@ -84,8 +84,14 @@ diff:
 	$(TENET) diff --base origin/$(BASE)
 "#;
 
-const WORKFLOW: &str = r#"# Runs on every pull request that touches the tenants: posts what changes in the cluster's RBAC
-# as one sticky comment, then fails when the committed out/ is stale.
+const WORKFLOW: &str = r#"# On every pull request that touches the tenants, the templates or out/:
+#   1. posts `tenet diff` against the base branch as one comment, updated in place on every push
+#      (found again through its hidden <!-- tenet-diff --> marker);
+#   2. fails when the committed out/ is not exactly what `tenet generate` writes.
+# Pull requests from forks get a read-only token: they skip the comment, not the check.
+#
+# Set the repository variable TENET_REPOSITORY to the git URL cargo installs tenet from
+# (Settings > Secrets and variables > Actions > Variables), and TENET_REV to pin a tag or commit.
 name: tenet
 
 on:
@@ -99,9 +105,7 @@ permissions:
   pull-requests: write
 
 env:
-  # Where cargo installs tenet from: set the repository variable TENET_GIT to tenet's git URL
-  # (and TENET_REV to a tag or commit to pin it).
-  TENET_GIT: ${{ vars.TENET_GIT }}
+  TENET_REPOSITORY: ${{ vars.TENET_REPOSITORY }}
   TENET_REV: ${{ vars.TENET_REV }}
 
 jobs:
@@ -110,34 +114,41 @@ jobs:
     steps:
       - uses: actions/checkout@v4
         with:
-          fetch-depth: 0 # `tenet diff --base` reads out/ as committed on the base branch
+          fetch-depth: 0 # `tenet diff --base origin/<branch>` reads out/ from the base branch
 
       - name: Install tenet
         run: |
-          if [ -z "$TENET_GIT" ]; then
-            echo "::error::set the repository variable TENET_GIT to the git URL of tenet"
+          if [ -z "$TENET_REPOSITORY" ]; then
+            echo "::error::set the repository variable TENET_REPOSITORY to the git URL of tenet"
             exit 2
           fi
-          cargo install --locked --git "$TENET_GIT" ${TENET_REV:+--rev "$TENET_REV"} tenet
+          cargo install --locked --git "$TENET_REPOSITORY" ${TENET_REV:+--rev "$TENET_REV"} tenet
 
-      - name: Comment the diff on the pull request
+      - name: Diff against the base branch
         if: github.event_name == 'pull_request'
         env:
-          GH_TOKEN: ${{ github.token }}
-          PR: ${{ github.event.pull_request.number }}
-          BASE: ${{ github.base_ref }}
-        run: |
-          tenet diff --base "origin/$BASE" --format markdown --exit-zero > tenet-diff.md
-          # Update the comment tenet posted before (it carries a hidden marker), or post one.
-          id=$(gh api "repos/$GITHUB_REPOSITORY/issues/$PR/comments" --paginate \
-            --jq '.[] | select(.body | contains("<!-- tenet-diff -->")) | .id' | head -n 1)
-          if [ -n "$id" ]; then
-            gh api --method PATCH "repos/$GITHUB_REPOSITORY/issues/comments/$id" -F body=@tenet-diff.md
-          else
-            gh api "repos/$GITHUB_REPOSITORY/issues/$PR/comments" -F body=@tenet-diff.md
-          fi
+          BASE_REF: ${{ github.base_ref }}
+        # --exit-zero: changes are what a pull request is for; invalid input still fails (2).
+        run: tenet diff --base "origin/$BASE_REF" --format markdown --exit-zero > tenet-diff.md
 
-      - name: out/ is what tenet generates
+      - name: Post or update the pull-request comment
+        if: github.event_name == 'pull_request' && github.event.pull_request.head.repo.full_name == github.repository
+        uses: actions/github-script@v7
+        with:
+          script: |
+            const body = require('fs').readFileSync('tenet-diff.md', 'utf8');
+            const { owner, repo } = context.repo;
+            const issue_number = context.issue.number;
+            const comments = await github.paginate(github.rest.issues.listComments,
+              { owner, repo, issue_number, per_page: 100 });
+            const mine = comments.find((c) => c.body && c.body.includes('<!-- tenet-diff -->'));
+            if (mine) {
+              await github.rest.issues.updateComment({ owner, repo, comment_id: mine.id, body });
+            } else {
+              await github.rest.issues.createComment({ owner, repo, issue_number, body });
+            }
+
+      - name: out/ is up to date
         run: tenet check
 "#;
 

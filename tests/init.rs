@@ -204,7 +204,7 @@ fn the_scaffolded_workflow_and_makefile_call_tenet_as_documented() {
     assert!(runs.iter().any(|r| r.trim() == "tenet check"), "{runs:?}");
     assert!(
         runs.iter()
-            .any(|r| r.contains("tenet diff --base \"origin/$BASE\" --format markdown")),
+            .any(|r| r.contains("tenet diff --base \"origin/$BASE_REF\" --format markdown")),
         "{runs:?}"
     );
     let makefile = &files["Makefile"];
