@@ -17,7 +17,14 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::load::{SourceFile, Sources};
 
 pub const API_VERSION: &str = "tenet.dev/v1alpha1";
-pub const KINDS: [&str; 5] = ["Tenant", "User", "Namespace", "Network", "Settings"];
+pub const KINDS: [&str; 6] = [
+    "Tenant",
+    "User",
+    "Namespace",
+    "Network",
+    "Settings",
+    "Exception",
+];
 
 /// A string from the input with the place it was written.
 pub type Text = Spanned<String>;
@@ -252,6 +259,53 @@ pub struct SettingsSpec {
     pub allowed_cluster_roles: Vec<Text>,
 }
 
+/// An accepted audit finding, reviewed like any other change, until it expires.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExceptionDocument {
+    #[schemars(with = "String")]
+    pub api_version: Text,
+    #[schemars(with = "String")]
+    pub kind: Text,
+    pub metadata: Metadata,
+    pub spec: ExceptionSpec,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExceptionSpec {
+    /// The subject of the finding, as `tenet audit` names it.
+    pub subject: ExceptionSubjectSpec,
+    /// The invariant: cross-tenant, risky-permission, missing-role, namespace-ownership or
+    /// network-isolation.
+    #[schemars(with = "String")]
+    pub invariant: Text,
+    /// The permission exactly as `tenet audit` prints it, e.g. `create on pods/exec in globex-web`.
+    #[schemars(with = "String")]
+    pub permission: Text,
+    /// Why the exception is acceptable.
+    #[schemars(with = "String")]
+    pub reason: Text,
+    /// Last day (YYYY-MM-DD) on which the exception applies.
+    #[schemars(with = "String")]
+    pub expires: Text,
+}
+
+/// The subject of an exception: one of user, group, serviceAccount (`NAMESPACE/NAME`) or
+/// namespace (for network findings).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExceptionSubjectSpec {
+    #[schemars(with = "Option<String>")]
+    pub user: Option<Text>,
+    #[schemars(with = "Option<String>")]
+    pub group: Option<Text>,
+    #[schemars(with = "Option<String>")]
+    pub service_account: Option<Text>,
+    #[schemars(with = "Option<String>")]
+    pub namespace: Option<Text>,
+}
+
 /// An identity: exactly one of user, group or serviceAccount (`NAMESPACE/NAME`).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -357,6 +411,7 @@ pub enum RawObject {
     Namespace(NamespaceDocument),
     Network(NetworkDocument),
     Settings(SettingsDocument),
+    Exception(ExceptionDocument),
 }
 
 #[derive(Debug, Clone)]
@@ -585,7 +640,10 @@ fn parse_document(
             "Network" => {
                 RawObject::Network(serde_saphyr::from_str_with_options(text, parse_options())?)
             }
-            _ => RawObject::Settings(serde_saphyr::from_str_with_options(text, parse_options())?),
+            "Settings" => {
+                RawObject::Settings(serde_saphyr::from_str_with_options(text, parse_options())?)
+            }
+            _ => RawObject::Exception(serde_saphyr::from_str_with_options(text, parse_options())?),
         })
     };
     if !KINDS.contains(&kind.value.as_str()) {

@@ -7,14 +7,18 @@
 //! [`scaffold`] builds the files of a new repository for `tenet init`; `write` creates them.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod audit;
 pub mod canonical;
 pub mod cidr;
 pub mod diagnostic;
+pub mod diff;
+pub mod diff_format;
 pub mod document;
 pub mod kube;
 pub mod load;
 pub mod model;
 pub mod names;
+pub mod netpolicy;
 pub mod pipeline;
 pub mod plan;
 pub mod quantity;

@@ -360,3 +360,254 @@ pub fn load_templates(dir: &Path, required: bool) -> (crate::templates::Template
     }
     (set, diagnostics)
 }
+
+/// Why `out/` could not be read from git.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("cannot run git: {0}")]
+    Spawn(#[source] std::io::Error),
+    #[error("{dir} is not inside a git repository, so --base cannot read an earlier revision")]
+    NotARepository { dir: String },
+    #[error("unknown git revision `{revision}`")]
+    UnknownRevision { revision: String },
+    #[error("`git {command}` failed: {detail}")]
+    Failed { command: String, detail: String },
+}
+
+/// The output directory as committed at a revision.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RevisionTree {
+    /// Relative path (inside the output directory, `/`-separated) to bytes; hidden files and
+    /// symlinks are skipped, as [`load_output_tree`] does.
+    pub files: std::collections::BTreeMap<String, Vec<u8>>,
+    /// The output directory's path inside the repository, e.g. `deploy/out`.
+    pub repo_path: String,
+    /// False when the revision has no such directory (everything is an addition).
+    pub exists: bool,
+    /// The full commit id the revision names.
+    pub commit: String,
+}
+
+fn git(
+    dir: &Path,
+    args: &[&str],
+    stdin: Option<Vec<u8>>,
+) -> Result<std::process::Output, GitError> {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .arg("--literal-pathspecs")
+        .args(args)
+        .env("LC_ALL", "C")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(GitError::Spawn)?;
+    // Feed stdin from another thread so that a large answer cannot block on a full pipe.
+    let writer = match (stdin, child.stdin.take()) {
+        (Some(bytes), Some(mut pipe)) => Some(std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = pipe.write_all(&bytes);
+        })),
+        _ => None,
+    };
+    let output = child.wait_with_output().map_err(GitError::Spawn)?;
+    if let Some(writer) = writer {
+        let _ = writer.join();
+    }
+    Ok(output)
+}
+
+fn git_ok(dir: &Path, args: &[&str], stdin: Option<Vec<u8>>) -> Result<Vec<u8>, GitError> {
+    let output = git(dir, args, stdin)?;
+    if !output.status.success() {
+        return Err(GitError::Failed {
+            command: args.join(" "),
+            detail: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        });
+    }
+    Ok(output.stdout)
+}
+
+/// The nearest existing directory at or above `out`, and the path from it down to `out`.
+fn existing_ancestor(out: &Path) -> (PathBuf, Vec<String>) {
+    let mut missing = Vec::new();
+    let mut dir = out.to_path_buf();
+    loop {
+        if dir.as_os_str().is_empty() {
+            return (PathBuf::from("."), missing);
+        }
+        if dir.is_dir() {
+            return (dir, missing);
+        }
+        match (dir.file_name(), dir.parent()) {
+            (Some(name), Some(parent)) => {
+                missing.insert(0, name.to_string_lossy().into_owned());
+                dir = parent.to_path_buf();
+            }
+            _ => return (PathBuf::from("."), missing),
+        }
+    }
+}
+
+/// Finds the repository around `out`: its top directory and `out`'s path inside it.
+fn locate_in_repository(out: &Path) -> Result<(PathBuf, String), GitError> {
+    let (dir, missing) = existing_ancestor(out);
+    let output = git(
+        &dir,
+        &["rev-parse", "--show-toplevel", "--show-prefix"],
+        None,
+    )?;
+    if !output.status.success() {
+        return Err(GitError::NotARepository {
+            dir: dir.display().to_string(),
+        });
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut lines = text.lines();
+    let top = PathBuf::from(lines.next().unwrap_or("."));
+    let prefix = lines.next().unwrap_or("").trim_end_matches('/').to_string();
+    let mut parts: Vec<String> = prefix
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect();
+    parts.extend(missing);
+    Ok((top, parts.join("/")))
+}
+
+/// Reads the output directory `out` as committed at `revision`, by asking the `git` binary
+/// (`git ls-tree` for the listing, one `git cat-file --batch` for the contents).
+pub fn load_output_tree_at_revision(out: &Path, revision: &str) -> Result<RevisionTree, GitError> {
+    let (top, repo_path) = locate_in_repository(out)?;
+    if revision.is_empty() || revision.starts_with('-') {
+        return Err(GitError::UnknownRevision {
+            revision: revision.to_string(),
+        });
+    }
+    let verify = git(
+        &top,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{revision}^{{commit}}"),
+        ],
+        None,
+    )?;
+    if !verify.status.success() {
+        return Err(GitError::UnknownRevision {
+            revision: revision.to_string(),
+        });
+    }
+    let commit = String::from_utf8_lossy(&verify.stdout).trim().to_string();
+
+    let mut args = vec!["ls-tree", "-r", "-z", commit.as_str()];
+    if !repo_path.is_empty() {
+        args.push("--");
+        args.push(repo_path.as_str());
+    }
+    let listing = git_ok(&top, &args, None)?;
+    let prefix = if repo_path.is_empty() {
+        String::new()
+    } else {
+        format!("{repo_path}/")
+    };
+    // Each entry: "<mode> <type> <object>\t<path>\0".
+    let mut wanted: Vec<(String, String)> = Vec::new();
+    for entry in listing.split(|&b| b == 0).filter(|e| !e.is_empty()) {
+        let entry = String::from_utf8_lossy(entry);
+        let Some((meta, path)) = entry.split_once('\t') else {
+            continue;
+        };
+        let fields: Vec<&str> = meta.split(' ').collect();
+        let [mode, kind, object] = fields[..] else {
+            continue;
+        };
+        if kind != "blob" || !(mode == "100644" || mode == "100755") {
+            continue;
+        }
+        let Some(relative) = path.strip_prefix(&prefix) else {
+            continue;
+        };
+        if relative.split('/').any(|part| part.starts_with('.')) {
+            continue;
+        }
+        wanted.push((relative.to_string(), object.to_string()));
+    }
+    let exists = !listing.is_empty();
+    let mut files = std::collections::BTreeMap::new();
+    if !wanted.is_empty() {
+        let request: String = wanted
+            .iter()
+            .map(|(_, object)| format!("{object}\n"))
+            .collect();
+        let answer = git_ok(&top, &["cat-file", "--batch"], Some(request.into_bytes()))?;
+        let mut rest = answer.as_slice();
+        for (relative, object) in wanted {
+            let malformed = || GitError::Failed {
+                command: "cat-file --batch".to_string(),
+                detail: format!("unexpected answer for {object}"),
+            };
+            let newline = rest
+                .iter()
+                .position(|&b| b == b'\n')
+                .ok_or_else(malformed)?;
+            let header = String::from_utf8_lossy(&rest[..newline]).into_owned();
+            let size: usize = header
+                .rsplit(' ')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(malformed)?;
+            if !header.starts_with(&object) || rest.len() < newline + 1 + size {
+                return Err(malformed());
+            }
+            let content = rest[newline + 1..newline + 1 + size].to_vec();
+            rest = rest.get(newline + 2 + size..).unwrap_or(&[]);
+            files.insert(relative, content);
+        }
+    }
+    Ok(RevisionTree {
+        files,
+        repo_path,
+        exists,
+        commit,
+    })
+}
+
+/// The files under `out` that git neither tracks nor ignores, relative to `out`. `None` when
+/// `out` is not in a git repository or git cannot be run: then there is nothing to say.
+pub fn load_untracked_files(out: &Path) -> Option<Vec<String>> {
+    if !out.is_dir() {
+        return Some(Vec::new());
+    }
+    let (top, repo_path) = locate_in_repository(out).ok()?;
+    let mut args = vec!["ls-files", "-z", "--others", "--exclude-standard"];
+    if !repo_path.is_empty() {
+        args.push("--");
+        args.push(repo_path.as_str());
+    }
+    let listing = git_ok(&top, &args, None).ok()?;
+    let prefix = if repo_path.is_empty() {
+        String::new()
+    } else {
+        format!("{repo_path}/")
+    };
+    let mut files: Vec<String> = listing
+        .split(|&b| b == 0)
+        .filter(|e| !e.is_empty())
+        .filter_map(|e| {
+            String::from_utf8_lossy(e)
+                .strip_prefix(&prefix)
+                .map(str::to_string)
+        })
+        .collect();
+    files.sort();
+    Some(files)
+}

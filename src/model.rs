@@ -15,6 +15,7 @@ pub struct Model {
     pub namespaces: BTreeMap<String, Namespace>,
     pub networks: BTreeMap<String, Network>,
     pub settings: Settings,
+    pub exceptions: Vec<Exception>,
     /// Member roles naming custom ClusterRoles: they must exist in the rendered output or be
     /// allowed by the settings, which only the pipeline can tell after rendering.
     #[serde(skip)]
@@ -26,6 +27,21 @@ pub struct RoleReference {
     pub role: String,
     pub file: String,
     pub span: Span,
+}
+
+/// An accepted audit finding (see `audit`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Exception {
+    pub name: String,
+    /// As `tenet audit` names subjects: `alice@acme.example`, `group ops`,
+    /// `serviceaccount ns/name` or `namespace ns`.
+    pub subject: String,
+    pub invariant: String,
+    pub permission: String,
+    pub reason: String,
+    /// YYYY-MM-DD, the last day it applies.
+    pub expires: String,
+    pub source: String,
 }
 
 /// The cluster-wide settings document (all defaults when there is none).

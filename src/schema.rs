@@ -5,7 +5,8 @@ use schemars::{SchemaGenerator, generate::SchemaSettings};
 use serde_json::{Value, json};
 
 use crate::document::{
-    API_VERSION, NamespaceDocument, NetworkDocument, SettingsDocument, TenantDocument, UserDocument,
+    API_VERSION, ExceptionDocument, NamespaceDocument, NetworkDocument, SettingsDocument,
+    TenantDocument, UserDocument,
 };
 
 /// Where the committed copy lives, for `# yaml-language-server: $schema=...` lines.
@@ -21,6 +22,7 @@ pub fn input_schema() -> Value {
         ("Namespace", generator.subschema_for::<NamespaceDocument>()),
         ("Network", generator.subschema_for::<NetworkDocument>()),
         ("Settings", generator.subschema_for::<SettingsDocument>()),
+        ("Exception", generator.subschema_for::<ExceptionDocument>()),
     ] {
         kinds.push((kind, schema.to_value()));
     }
@@ -44,7 +46,7 @@ pub fn input_schema() -> Value {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": "https://tenet.dev/schema/tenet.schema.json",
         "title": "tenet input document",
-        "description": "One document of a tenet tenants/ directory: a Tenant, User, Namespace, Network or Settings.",
+        "description": "One document of a tenet tenants/ directory: a Tenant, User, Namespace, Network, Settings or Exception.",
         "oneOf": kinds.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>(),
         "definitions": definitions,
     })

@@ -6,14 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::cidr::Cidr;
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::document::{
-    AllowFromSpec, DocumentOrigin, LimitsSpec, NamespaceDocument, NamespaceSpec, NetworkDocument,
-    RawDocument, RawObject, SelectorSpec, SettingsDocument, TenantDocument, Text, TextMap,
-    UserDocument,
+    AllowFromSpec, DocumentOrigin, ExceptionDocument, LimitsSpec, NamespaceDocument, NamespaceSpec,
+    NetworkDocument, RawDocument, RawObject, SelectorSpec, SettingsDocument, TenantDocument, Text,
+    TextMap, UserDocument,
 };
 use crate::load::Sources;
 use crate::model::{
-    Limits, MemberBinding, Model, Namespace, Network, RoleReference, Settings, Subject, Subnet,
-    Tenant, User,
+    Exception, Limits, MemberBinding, Model, Namespace, Network, RoleReference, Settings, Subject,
+    Subnet, Tenant, User,
 };
 use crate::names::{
     dns1123_label_help, is_dns1123_label, is_dns1123_subdomain, is_label_value,
@@ -182,6 +182,7 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
     let mut namespace_docs: BTreeMap<String, Declared<NamespaceDocument>> = BTreeMap::new();
     let mut network_docs: BTreeMap<String, Declared<NetworkDocument>> = BTreeMap::new();
     let mut settings_docs: BTreeMap<String, Declared<SettingsDocument>> = BTreeMap::new();
+    let mut exception_docs: BTreeMap<String, Declared<ExceptionDocument>> = BTreeMap::new();
 
     for document in documents {
         let origin = document.origin;
@@ -208,6 +209,13 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
             RawObject::Network(doc) => checker.declare(
                 "Network",
                 &mut network_docs,
+                origin,
+                &doc.metadata.name,
+                doc,
+            ),
+            RawObject::Exception(doc) => checker.declare(
+                "Exception",
+                &mut exception_docs,
                 origin,
                 &doc.metadata.name,
                 doc,
@@ -496,6 +504,11 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
             .extend(member_bindings.custom_roles);
     }
 
+    for declared in exception_docs.values() {
+        if let Some(exception) = check_exception(&mut checker, declared) {
+            model.exceptions.push(exception);
+        }
+    }
     derive_relations(&mut model);
     check_tenant_limits(&mut checker, &tenant_docs, &model);
     check_cross_tenant_peers(&mut checker, &network_docs, &model);
@@ -766,6 +779,120 @@ fn derive_relations(model: &mut Model) {
             )],
         };
     }
+}
+
+/// The invariants an exception can name; see `audit::Invariant`.
+pub const INVARIANT_NAMES: [&str; 5] = [
+    "cross-tenant",
+    "risky-permission",
+    "missing-role",
+    "namespace-ownership",
+    "network-isolation",
+];
+
+fn check_exception(
+    checker: &mut Checker<'_>,
+    declared: &Declared<ExceptionDocument>,
+) -> Option<Exception> {
+    let origin = &declared.origin;
+    let spec = &declared.document.spec;
+    let subject = &spec.subject;
+    let given: Vec<(&str, &Text)> = [
+        ("user", &subject.user),
+        ("group", &subject.group),
+        ("serviceAccount", &subject.service_account),
+        ("namespace", &subject.namespace),
+    ]
+    .into_iter()
+    .filter_map(|(kind, t)| t.as_ref().map(|t| (kind, t)))
+    .collect();
+    let mut valid = true;
+    let subject = match given.as_slice() {
+        [("user", t)] => t.value.clone(),
+        [("group", t)] => format!("group {}", t.value),
+        [("serviceAccount", t)] => match split_service_account(&t.value) {
+            Some((ns, name)) => format!("serviceaccount {ns}/{name}"),
+            None => {
+                checker.error(
+                    origin,
+                    origin.span_of(t),
+                    format!("service account `{}` is not `NAMESPACE/NAME`", t.value),
+                    "write e.g. `acme-prod/deployer`",
+                );
+                valid = false;
+                String::new()
+            }
+        },
+        [(_, t)] => format!("namespace {}", t.value),
+        _ => {
+            checker.error(origin, origin.span_of(&declared.document.metadata.name), "an exception's subject names exactly one of `user`, `group`, `serviceAccount` or `namespace`".into(), "copy the subject from the `tenet audit` finding");
+            valid = false;
+            String::new()
+        }
+    };
+    if !INVARIANT_NAMES.contains(&spec.invariant.value.as_str()) {
+        checker.error(
+            origin,
+            origin.span_of(&spec.invariant),
+            format!("unknown invariant `{}`", spec.invariant.value),
+            format!("use one of {}", INVARIANT_NAMES.join(", ")),
+        );
+        valid = false;
+    }
+    if spec.reason.value.trim().is_empty() {
+        checker.error(
+            origin,
+            origin.span_of(&spec.reason),
+            "an exception needs a reason".into(),
+            "say why this access is acceptable, for the reviewers",
+        );
+        valid = false;
+    }
+    if !is_iso_date(&spec.expires.value) {
+        checker.error(
+            origin,
+            origin.span_of(&spec.expires),
+            format!("`{}` is not a date", spec.expires.value),
+            "write the last day the exception applies as YYYY-MM-DD, e.g. `2027-03-31`",
+        );
+        valid = false;
+    }
+    valid.then(|| Exception {
+        name: declared.document.metadata.name.value.clone(),
+        subject,
+        invariant: spec.invariant.value.clone(),
+        permission: spec.permission.value.clone(),
+        reason: spec.reason.value.clone(),
+        expires: spec.expires.value.clone(),
+        source: checker.provenance(origin),
+    })
+}
+
+/// `YYYY-MM-DD` naming a real calendar day.
+pub fn is_iso_date(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    let [year, month, day] = parts.as_slice() else {
+        return false;
+    };
+    if year.len() != 4 || month.len() != 2 || day.len() != 2 {
+        return false;
+    }
+    let (Ok(year), Ok(month), Ok(day)) = (
+        year.parse::<u32>(),
+        month.parse::<u32>(),
+        day.parse::<u32>(),
+    ) else {
+        return false;
+    };
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
 }
 
 /// The roles every cluster has, which members may be given without further checks.

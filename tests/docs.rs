@@ -15,16 +15,12 @@
 //! - ```yaml file=PATH blocks are written to PATH, as the reader is told to do. Every ```yaml
 //!   block must parse.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-
-/// Subcommands being built on other branches. Until the binary has them, lines that call them
-/// are skipped (and said so); once it has them, they run like every other line.
-const PENDING_SUBCOMMANDS: [&str; 2] = ["check", "diff"];
 
 /// Commands that build or test tenet itself, which this test suite already does.
 const NOT_RUN_PREFIXES: [&str; 4] = ["cargo test", "cargo install", "cargo build", "bash .ci/run"];
@@ -150,22 +146,14 @@ fn scratch_repository() -> tempfile::TempDir {
 struct Runner {
     root: tempfile::TempDir,
     cwd: PathBuf,
-    subcommands: BTreeSet<String>,
     ran: usize,
-    skipped: Vec<String>,
 }
 
 impl Runner {
-    fn new(subcommands: BTreeSet<String>) -> Runner {
+    fn new() -> Runner {
         let root = scratch_repository();
         let cwd = root.path().to_path_buf();
-        Runner {
-            root,
-            cwd,
-            subcommands,
-            ran: 0,
-            skipped: Vec::new(),
-        }
+        Runner { root, cwd, ran: 0 }
     }
 
     fn command(&self, program: &Path) -> Command {
@@ -243,14 +231,6 @@ impl Runner {
                  mark the block ```sh skip and say why in the text"
             ),
         };
-        if program == tenet_binary()
-            && let Some(subcommand) = args.iter().find(|a| !a.starts_with('-'))
-            && PENDING_SUBCOMMANDS.contains(&subcommand.as_str())
-            && !self.subcommands.contains(subcommand)
-        {
-            self.skipped.push(format!("{place}: {command}"));
-            return;
-        }
         let output = self
             .command(&program)
             .args(&args)
@@ -277,28 +257,11 @@ impl Runner {
     }
 }
 
-/// The subcommands the binary under test has, from its help.
-fn binary_subcommands() -> BTreeSet<String> {
-    let output = Command::new(tenet_binary()).arg("--help").output().unwrap();
-    let help = String::from_utf8(output.stdout).unwrap();
-    help.split("Commands:\n")
-        .nth(1)
-        .unwrap()
-        .lines()
-        .take_while(|l| l.starts_with("  "))
-        .filter(|l| !l.starts_with("   "))
-        .filter_map(|l| l.split_whitespace().next())
-        .map(str::to_string)
-        .collect()
-}
-
 #[test]
 fn every_command_in_the_docs_runs() {
-    let subcommands = binary_subcommands();
-    let mut skipped = Vec::new();
     for doc in documents() {
         let markdown = fs::read_to_string(&doc).unwrap();
-        let mut runner = Runner::new(subcommands.clone());
+        let mut runner = Runner::new();
         let mut sh_blocks = 0;
         for block in blocks(&markdown) {
             let mut info = block.info.split_whitespace();
@@ -334,14 +297,7 @@ fn every_command_in_the_docs_runs() {
             "{}: no command ran",
             doc.display()
         );
-        skipped.extend(runner.skipped);
         drop(runner.root);
-    }
-    if !skipped.is_empty() {
-        eprintln!(
-            "skipped until the binary has {PENDING_SUBCOMMANDS:?}:\n  {}",
-            skipped.join("\n  ")
-        );
     }
 }
 

@@ -85,8 +85,8 @@ fn init_writes_a_repository_that_generates_at_once() {
         first,
         format!("tenet: {created} created, 0 updated, 0 removed, 0 unchanged in out\n")
     );
-    // TODO(after `tenet check` is merged): run `tenet check` here and expect exit 0. Until
-    // then a second `generate` that changes nothing shows the same: out/ matches tenants/.
+    let check = stdout_of(tenet(&repo).arg("check"));
+    assert!(!check.is_empty(), "tenet check says nothing");
     let second = stdout_of(tenet(&repo).arg("generate"));
     assert_eq!(
         second,
@@ -140,7 +140,15 @@ fn completions_cover_every_subcommand() {
     for shell in ["bash", "zsh", "fish"] {
         let script = stdout_of(tenet(here).args(["completions", shell]));
         assert!(script.len() > 500, "{shell}: {script}");
-        for subcommand in ["generate", "validate", "schema", "init", "completions"] {
+        for subcommand in [
+            "generate",
+            "validate",
+            "check",
+            "diff",
+            "schema",
+            "init",
+            "completions",
+        ] {
             assert!(script.contains(subcommand), "{shell} lacks {subcommand}");
         }
     }
@@ -239,9 +247,8 @@ fn pre_commit_hooks_are_well_formed() {
         );
         let entry: Vec<&str> = hook["entry"].as_str().unwrap().split_whitespace().collect();
         assert_eq!(entry[0], "tenet", "{id}");
-        // `check` may not be merged yet; every other subcommand must exist.
         assert!(
-            entry[1] == "check" || known.contains(&entry[1].to_string()),
+            known.contains(&entry[1].to_string()),
             "{id}: unknown subcommand {}",
             entry[1]
         );

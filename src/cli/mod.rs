@@ -9,10 +9,17 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use tenet::diagnostic::Diagnostics;
-use tenet::load::{Sources, load_sources, load_templates};
+use tenet::diff::diff_trees;
+use tenet::diff_format::{
+    FormatOptions, render_json, render_markdown, render_patch, render_summary, render_text,
+};
+use tenet::load::{
+    GitError, Sources, load_output_tree_at_revision, load_sources, load_templates,
+    load_untracked_files,
+};
 use tenet::pipeline::{Compiled, compile, validate_sources};
 use tenet::templates::TemplateSet;
-use tenet::write::{WriteError, create_files, write_plan};
+use tenet::write::{WriteError, create_files, read_output_tree, write_plan};
 
 use report::{Style, render_diagnostic};
 
@@ -55,6 +62,16 @@ enum Command {
         after_help = "Example:\n  tenet schema > schema/tenet.schema.json\n\nEditors that use yaml-language-server pick it up from a first line such as\n  # yaml-language-server: $schema=../schema/tenet.schema.json\n\nExit codes: 0 always."
     )]
     Schema,
+    /// Show how the output would change, object by object, without writing anything
+    #[command(
+        after_help = "Examples:\n  tenet diff                                    compare with the files in out/\n  tenet diff --base origin/main --format markdown   compare with out/ as committed on main\n\nExit codes: 0 no changes; 1 changes (0 with --exit-zero); 2 invalid input or error."
+    )]
+    Diff(DiffArgs),
+    /// Fail when out/ is not exactly what `generate` would write
+    #[command(
+        after_help = "Example:\n  tenet check --tenants tenants --out out\n\nExit codes: 0 up to date; 1 stale (the files to create, change or remove are listed); 2 invalid input or error."
+    )]
+    Check(InputArgs),
     /// Start a new GitOps repository with example tenants/, templates/, Makefile and CI
     #[command(
         after_help = "Example:\n  tenet init my-cluster && cd my-cluster && tenet generate\n\nExit codes: 0 created; 2 some files exist already (nothing is written; --force overwrites them) or I/O error."
@@ -65,6 +82,49 @@ enum Command {
         after_help = "Examples:\n  tenet completions bash > ~/.local/share/bash-completion/completions/tenet\n  tenet completions zsh > \"${fpath[1]}/_tenet\"\n  tenet completions fish > ~/.config/fish/completions/tenet.fish\n\nExit codes: 0 always; 2 unknown shell."
     )]
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DiffFormat {
+    /// For people: summary, call-outs, grouped list, then a unified diff per object
+    Text,
+    /// A git-style patch of out/ that `git apply` accepts
+    Patch,
+    /// A pull-request comment, with a hidden marker for updating it in place
+    Markdown,
+    /// One versioned JSON document
+    Json,
+    /// The one-line count
+    Summary,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ColorChoice {
+    /// Colour when stdout is a terminal and NO_COLOR is not set
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args, Clone)]
+struct DiffArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Compare with the output directory as committed at this git revision, not the files on disk
+    #[arg(long, value_name = "REV")]
+    base: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    format: DiffFormat,
+    /// Colour the text format
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    color: ColorChoice,
+    /// Exit 0 when there are changes (errors still exit 2)
+    #[arg(long)]
+    exit_zero: bool,
+    /// Size limit of the markdown format; whole objects past it are left out
+    #[arg(long, value_name = "N", default_value_t = tenet::diff_format::DEFAULT_MARKDOWN_MAX_BYTES)]
+    max_bytes: usize,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -204,6 +264,8 @@ pub fn main() -> ExitCode {
             print!("{}", tenet::schema::input_schema_text());
             EXIT_OK
         }
+        Command::Diff(args) => diff(args, &printer),
+        Command::Check(args) => check(args, &printer),
         Command::Init(args) => init(args, &printer),
         Command::Completions(args) => {
             clap_complete::generate(
@@ -338,6 +400,170 @@ fn generate(args: &InputArgs, printer: &Printer) -> u8 {
     }
 }
 
+fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
+    let input = &args.input;
+    let inputs = Inputs::load(&input.tenants.tenants, input.templates.as_deref());
+    let compiled = match inputs.compile() {
+        Ok(compiled) => compiled,
+        Err(diagnostics) => {
+            printer.diagnostics(&diagnostics, &inputs);
+            return EXIT_ERROR;
+        }
+    };
+    let mut absent_note = None;
+    let old = match &args.base {
+        Some(revision) => match load_output_tree_at_revision(&input.out, revision) {
+            Ok(tree) => {
+                if !tree.exists {
+                    absent_note = Some(format!(
+                        "note: {} does not exist at {revision}; every object is an addition",
+                        if tree.repo_path.is_empty() {
+                            ".".to_string()
+                        } else {
+                            format!("{}/", tree.repo_path)
+                        }
+                    ));
+                }
+                tree.files
+            }
+            Err(err) => {
+                eprintln!("error: {err}");
+                let help = match err {
+                    GitError::Spawn(_) => {
+                        "install git, or leave out --base to compare with the files on disk"
+                    }
+                    GitError::NotARepository { .. } => {
+                        "run tenet inside the repository, or leave out --base"
+                    }
+                    GitError::UnknownRevision { .. } => {
+                        "name a branch, tag or commit that exists (in CI, fetch it first, e.g. `git fetch origin main`)"
+                    }
+                    GitError::Failed { .. } => "check that the repository is readable",
+                };
+                eprintln!("  help: {help}");
+                return EXIT_ERROR;
+            }
+        },
+        None => match read_output_tree(&input.out) {
+            Ok(files) => files,
+            Err(err) => {
+                eprintln!("error: {err}");
+                return EXIT_ERROR;
+            }
+        },
+    };
+    let report = diff_trees(&old, &compiled.plan);
+    let mut options = FormatOptions::new(&input.out.to_string_lossy());
+    options.base = args.base.clone();
+    options.max_bytes = args.max_bytes;
+    options.color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => Style::stdout_color(),
+    } && args.format == DiffFormat::Text;
+    let rendered = match args.format {
+        DiffFormat::Text => render_text(&report, &options),
+        DiffFormat::Patch => render_patch(&report, &options),
+        DiffFormat::Markdown => render_markdown(&report, &options),
+        DiffFormat::Json => render_json(&report, &options),
+        DiffFormat::Summary => render_summary(&report),
+    };
+    if let Some(note) = absent_note.filter(|_| !printer.quiet) {
+        eprintln!("{note}");
+    }
+    print!("{rendered}");
+    if report.has_changes() && !args.exit_zero {
+        EXIT_CHANGES
+    } else {
+        EXIT_OK
+    }
+}
+
+fn check(args: &InputArgs, printer: &Printer) -> u8 {
+    let inputs = Inputs::load(&args.tenants.tenants, args.templates.as_deref());
+    let compiled = match inputs.compile() {
+        Ok(compiled) => compiled,
+        Err(diagnostics) => {
+            printer.diagnostics(&diagnostics, &inputs);
+            return EXIT_ERROR;
+        }
+    };
+    let existing = match read_output_tree(&args.out) {
+        Ok(files) => files,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return EXIT_ERROR;
+        }
+    };
+    let changes = compiled.plan.changes_against(&existing);
+    // Files that are right on disk but that git does not know yet would be missing from the
+    // commit: they make out/ stale as committed.
+    let untracked: Vec<String> = load_untracked_files(&args.out)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|path| changes.unchanged.contains(path) || changes.update.contains(path))
+        .collect();
+    let shown = |path: &str| args.out.join(path).display().to_string();
+    if !printer.quiet {
+        for path in &changes.foreign {
+            eprintln!("note: {}: not generated by tenet; ignored", shown(path));
+        }
+    }
+    let stale = !changes.is_empty() || !changes.conflicts.is_empty() || !untracked.is_empty();
+    if !stale {
+        printer.status(&format!(
+            "tenet: {} is up to date ({} files)",
+            args.out.display(),
+            changes.unchanged.len()
+        ));
+        return EXIT_OK;
+    }
+    println!(
+        "tenet: {} is stale: {} to create, {} to change, {} to remove, {} not tracked by git",
+        args.out.display(),
+        changes.create.len(),
+        changes.update.len() + changes.conflicts.len(),
+        changes.remove.len(),
+        untracked.len()
+    );
+    for (what, paths) in [
+        ("create", &changes.create),
+        ("change", &changes.update),
+        ("remove", &changes.remove),
+    ] {
+        for path in paths {
+            let note = if untracked.contains(path) {
+                " (not tracked by git)"
+            } else {
+                ""
+            };
+            println!("  {what} {}{note}", shown(path));
+        }
+    }
+    for path in &changes.conflicts {
+        println!(
+            "  change {} (not generated by tenet: move it away first)",
+            shown(path)
+        );
+    }
+    for path in untracked.iter().filter(|p| !changes.update.contains(p)) {
+        println!("  untracked {} (add it to git)", shown(path));
+    }
+    let mut help = Vec::new();
+    if !changes.is_empty() || !changes.conflicts.is_empty() {
+        help.push("run `tenet generate`");
+    }
+    if !untracked.is_empty() || !changes.create.is_empty() {
+        help.push(if help.is_empty() {
+            "commit the files with `git add`"
+        } else {
+            "commit the result"
+        });
+    }
+    println!("  help: {}", help.join(", then "));
+    EXIT_CHANGES
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,7 +572,4 @@ mod tests {
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
     }
-
-    #[allow(dead_code)]
-    const _USED: u8 = EXIT_CHANGES;
 }

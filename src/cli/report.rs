@@ -25,6 +25,13 @@ impl Style {
     }
 }
 
+impl Style {
+    /// Whether `--color auto` colours what goes to stdout.
+    pub fn stdout_color() -> bool {
+        std::io::stdout().is_terminal() && no_color_unset()
+    }
+}
+
 pub fn no_color_unset() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
