@@ -7,7 +7,7 @@ mod report;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use tenet::audit::{TenancyFacts, audit, render_report, today_utc};
 use tenet::diagnostic::Diagnostics;
@@ -22,7 +22,7 @@ use tenet::load::{
 use tenet::manifests::{from_plan, parse_tree};
 use tenet::pipeline::{Compiled, compile, validate_sources};
 use tenet::templates::TemplateSet;
-use tenet::write::{WriteError, read_output_tree, write_plan};
+use tenet::write::{WriteError, create_files, read_output_tree, write_plan};
 
 use report::{Style, render_diagnostic};
 
@@ -35,7 +35,7 @@ const EXIT_ERROR: u8 = 2;
     name = "tenet",
     version,
     about = "Compile a GitOps tenants/ directory into deterministic Kubernetes multi-tenancy manifests",
-    after_help = "Exit codes: 0 success; 1 changes found (check, diff); 2 invalid input or error.\n\nExample:\n  tenet generate                 compile tenants/ into out/\n  tenet validate --tenants dir   check input only"
+    after_help = "Examples:\n  tenet init my-cluster          start a new repository in my-cluster/\n  tenet generate                 compile tenants/ into out/\n  tenet validate --tenants dir   check input only\n\nExit codes: 0 success; 1 changes found (check, diff); 2 invalid input, usage error or I/O error."
 )]
 struct Cli {
     /// Print only errors
@@ -52,7 +52,7 @@ struct Cli {
 enum Command {
     /// Compile tenants/ into out/ (only changed files are written)
     #[command(
-        after_help = "Example:\n  tenet generate --tenants tenants --out out\n\nExit codes: 0 written; 2 invalid input (out/ is left untouched)."
+        after_help = "Example:\n  tenet generate --tenants tenants --out out\n\nExit codes: 0 written; 2 invalid input (out/ is left untouched) or I/O error."
     )]
     Generate(GenerateArgs),
     /// Check the input alone, without rendering or writing anything
@@ -62,7 +62,7 @@ enum Command {
     Validate(TenantsArg),
     /// Print the JSON Schema of the input documents
     #[command(
-        after_help = "Example:\n  tenet schema > schema/tenet.schema.json\n\nEditors that use yaml-language-server pick it up from a first line such as\n  # yaml-language-server: $schema=../schema/tenet.schema.json"
+        after_help = "Example:\n  tenet schema > schema/tenet.schema.json\n\nEditors that use yaml-language-server pick it up from a first line such as\n  # yaml-language-server: $schema=../schema/tenet.schema.json\n\nExit codes: 0 always."
     )]
     Schema,
     /// Show how the output would change, object by object, without writing anything
@@ -103,6 +103,16 @@ enum Command {
         after_help = "Example:\n  tenet net-matrix\n\nReads out/ unless --manifests DIR. Exit codes: 0 printed; 2 error."
     )]
     NetMatrix(rbac::NetMatrixArgs),
+    /// Start a new GitOps repository with example tenants/, templates/, Makefile and CI
+    #[command(
+        after_help = "Example:\n  tenet init my-cluster && cd my-cluster && tenet generate\n\nExit codes: 0 created; 2 some files exist already (nothing is written; --force overwrites them) or I/O error."
+    )]
+    Init(InitArgs),
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  tenet completions bash > ~/.local/share/bash-completion/completions/tenet\n  tenet completions zsh > \"${fpath[1]}/_tenet\"\n  tenet completions fish > ~/.config/fish/completions/tenet.fish\n\nExit codes: 0 always; 2 unknown shell."
+    )]
+    Completions(CompletionsArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -163,6 +173,23 @@ struct DiffArgs {
     /// Size limit of the markdown format; whole objects past it are left out
     #[arg(long, value_name = "N", default_value_t = tenet::diff_format::DEFAULT_MARKDOWN_MAX_BYTES)]
     max_bytes: usize,
+}
+
+#[derive(Debug, Args, Clone)]
+struct InitArgs {
+    /// Directory to create the repository in (created when missing)
+    #[arg(value_name = "DIR", default_value = ".")]
+    dir: PathBuf,
+    /// Overwrite files that exist already
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -292,8 +319,57 @@ pub fn main() -> ExitCode {
         Command::Access(args) => rbac::access(args),
         Command::Audit(args) => rbac::audit_command(args, &printer),
         Command::NetMatrix(args) => rbac::net_matrix(args),
+        Command::Init(args) => init(args, &printer),
+        Command::Completions(args) => {
+            clap_complete::generate(
+                args.shell,
+                &mut Cli::command(),
+                "tenet",
+                &mut std::io::stdout(),
+            );
+            EXIT_OK
+        }
     };
     ExitCode::from(code)
+}
+
+fn init(args: &InitArgs, printer: &Printer) -> u8 {
+    match create_files(&args.dir, &tenet::scaffold::files(), args.force) {
+        Ok(report) => {
+            if printer.verbose {
+                for path in &report.created {
+                    eprintln!("created {}", args.dir.join(path).display());
+                }
+                for path in &report.overwritten {
+                    eprintln!("overwrote {}", args.dir.join(path).display());
+                }
+            }
+            printer.status(&format!(
+                "tenet: {} files created, {} overwritten in {}",
+                report.created.len(),
+                report.overwritten.len(),
+                args.dir.display()
+            ));
+            let cd = if args.dir == Path::new(".") {
+                String::new()
+            } else {
+                format!("cd {} && ", args.dir.display())
+            };
+            printer.status(&format!(
+                "next: {cd}tenet generate, then commit tenants/ and out/ and point Argo CD or Flux at out/"
+            ));
+            EXIT_OK
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            if let WriteError::Exists { .. } = err {
+                eprintln!(
+                    "  help: nothing was written; pass --force to overwrite them, or choose an empty directory"
+                );
+            }
+            EXIT_ERROR
+        }
+    }
 }
 
 fn validate(args: &TenantsArg, printer: &Printer) -> u8 {
@@ -590,7 +666,6 @@ fn check(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_definition_is_consistent() {
