@@ -1317,7 +1317,9 @@ fn check_allow_from(
                 }
             }
             (None, Some(selector)) => {
-                if let Some(selector) = check_selector(checker, origin, selector) {
+                if let Some(selector) =
+                    check_selector(checker, origin, &selector.value, origin.span_of(selector))
+                {
                     checked.push(selector);
                 }
             }
@@ -1345,6 +1347,7 @@ fn check_selector(
     checker: &mut Checker<'_>,
     origin: &DocumentOrigin,
     selector: &SelectorSpec,
+    span: Span,
 ) -> Option<LabelSelector> {
     let mut valid = true;
     let mut checked = LabelSelector::default();
@@ -1412,7 +1415,7 @@ fn check_selector(
         }
     }
     if valid && checked.is_empty() {
-        checker.error(origin, origin.start(), "an empty namespaceSelector matches every namespace, including other tenants'".into(), "select the namespaces that need access, e.g. `matchLabels: {kubernetes.io/metadata.name: ingress-nginx}`");
+        checker.error(origin, span, "an empty namespaceSelector matches every namespace, including other tenants'".into(), "select the namespaces that need access, e.g. `matchLabels: {kubernetes.io/metadata.name: ingress-nginx}`");
         return None;
     }
     valid.then_some(checked)
@@ -1441,16 +1444,33 @@ fn check_cross_tenant_peers(
         let Some(declared) = network_docs.get(name) else {
             continue;
         };
-        let raw_peers = &declared.document.spec.value.allow_from;
-        for (selector, raw) in network.allow_from.iter().zip(raw_peers) {
-            for other in model
-                .namespaces
-                .values()
-                .filter(|ns| ns.tenant != network.tenant)
-            {
-                if !selector.matches(&namespace_labels(other)) {
-                    continue;
-                }
+        for raw in &declared.document.spec.value.allow_from {
+            // The namespaces of other tenants this entry lets in: a named namespace is looked
+            // up directly; a selector is matched against every namespace.
+            let (matched, span): (Vec<&Namespace>, Span) =
+                match (&raw.namespace, &raw.namespace_selector) {
+                    (Some(namespace), None) => (
+                        model.namespaces.get(&namespace.value).into_iter().collect(),
+                        declared.origin.span_of(namespace),
+                    ),
+                    (None, Some(raw_selector)) => {
+                        let Some(selector) = network
+                            .allow_from
+                            .iter()
+                            .find(|s| selector_spec_equals(&raw_selector.value, s))
+                        else {
+                            continue;
+                        };
+                        let matched = model
+                            .namespaces
+                            .values()
+                            .filter(|ns| selector.matches(&namespace_labels(ns)))
+                            .collect();
+                        (matched, declared.origin.span_of(raw_selector))
+                    }
+                    _ => continue,
+                };
+            for other in matched.into_iter().filter(|ns| ns.tenant != network.tenant) {
                 let consents = other
                     .network
                     .as_ref()
@@ -1468,20 +1488,39 @@ fn check_cross_tenant_peers(
                             })
                     });
                 if !consents {
-                    let span = raw
-                        .namespace
-                        .as_ref()
-                        .map_or(declared.origin.start(), |n| declared.origin.span_of(n));
                     checker.error(
                         &declared.origin,
                         span,
-                        format!("allowFrom lets namespace `{}` of tenant `{}` into network `{name}` of tenant `{}`, but that namespace does not allow it too", other.name, other.tenant, network.tenant),
-                        format!("cross-tenant traffic needs both sides: the network of `{}` must list a namespace of `{name}` in its own allowFrom, or remove this entry", other.name),
+                        format!(
+                            "allowFrom lets namespace `{}` of tenant `{}` into network `{name}` of tenant `{}`, but that namespace does not allow it too",
+                            other.name, other.tenant, network.tenant
+                        ),
+                        format!(
+                            "cross-tenant traffic needs both sides: the network of `{}` must list a namespace of `{name}` in its own allowFrom, or remove this entry",
+                            other.name
+                        ),
                     );
                 }
             }
         }
     }
+}
+
+/// Whether a checked selector came from this input selector.
+fn selector_spec_equals(spec: &SelectorSpec, selector: &LabelSelector) -> bool {
+    let labels: BTreeMap<String, String> = spec
+        .match_labels
+        .0
+        .iter()
+        .map(|(k, v)| (k.value.clone(), v.value.clone()))
+        .collect();
+    labels == selector.match_labels
+        && spec.match_expressions.len() == selector.match_expressions.len()
+        && spec
+            .match_expressions
+            .iter()
+            .zip(&selector.match_expressions)
+            .all(|(a, b)| a.key.value == b.key && a.operator.value == b.operator)
 }
 
 /// Tenant-wide limits: the namespace count and the quota ceiling.

@@ -45,11 +45,20 @@ fn run(extra: &str, overrides: &[(&str, &str)], today: &str) -> AuditReport {
     let mut templates = TemplateSet::embedded();
     for (name, addition) in overrides {
         let text = format!("{}{addition}", TemplateSet::embedded_text(name).unwrap());
-        templates.set(*name, TemplateSource { display_path: format!("templates/{name}"), text });
+        templates.set(
+            *name,
+            TemplateSource {
+                display_path: format!("templates/{name}"),
+                text,
+            },
+        );
     }
     let compiled = compile(&sources, &templates).unwrap_or_else(|d| panic!("{d}"));
     let objects = from_plan(&compiled.objects, "out/");
-    let pairs: Vec<_> = objects.iter().map(|o| (&o.value, o.origin.clone())).collect();
+    let pairs: Vec<_> = objects
+        .iter()
+        .map(|o| (&o.value, o.origin.clone()))
+        .collect();
     audit(&pairs, &TenancyFacts::from_model(&compiled.model, today))
 }
 
@@ -62,8 +71,14 @@ fn the_example_passes() {
     let (sources, _) = load_sources(Path::new("tenants"));
     let compiled = compile(&sources, &TemplateSet::embedded()).unwrap();
     let objects = from_plan(&compiled.objects, "out/");
-    let pairs: Vec<_> = objects.iter().map(|o| (&o.value, o.origin.clone())).collect();
-    let report = audit(&pairs, &TenancyFacts::from_model(&compiled.model, "2026-12-04"));
+    let pairs: Vec<_> = objects
+        .iter()
+        .map(|o| (&o.value, o.origin.clone()))
+        .collect();
+    let report = audit(
+        &pairs,
+        &TenancyFacts::from_model(&compiled.model, "2026-12-04"),
+    );
     assert!(report.passed(), "{}", render_report(&report));
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
 }
@@ -108,13 +123,33 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: {{ user.usern
 fn a_binding_in_another_tenants_namespace_is_cross_tenant_and_risky() {
     let report = run("", &[("user.yaml.j2", FOREIGN_ROLEBINDING)], "2026-12-04");
     let found = invariants(&report);
-    assert!(found.contains(&Invariant::CrossTenant), "{}", render_report(&report));
+    assert!(
+        found.contains(&Invariant::CrossTenant),
+        "{}",
+        render_report(&report)
+    );
     // edit grants pods/exec and serviceaccounts impersonation, outside the tenant.
-    assert!(found.contains(&Invariant::RiskyPermission), "{}", render_report(&report));
-    let finding = report.findings.iter().find(|f| f.subject == "alice@acme.example" && f.invariant == Invariant::CrossTenant).unwrap();
-    assert_eq!(finding.binding.as_deref(), Some("RoleBinding/globex-web/alice-helps-globex"));
+    assert!(
+        found.contains(&Invariant::RiskyPermission),
+        "{}",
+        render_report(&report)
+    );
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.subject == "alice@acme.example" && f.invariant == Invariant::CrossTenant)
+        .unwrap();
+    assert_eq!(
+        finding.binding.as_deref(),
+        Some("RoleBinding/globex-web/alice-helps-globex")
+    );
     assert_eq!(finding.role.as_deref(), Some("ClusterRole/edit"));
-    assert_eq!(finding.source.as_deref(), Some("out/namespaces/globex-web/rolebinding/alice-helps-globex.yaml (from tenants/all.yaml)"));
+    assert_eq!(
+        finding.source.as_deref(),
+        Some(
+            "out/namespaces/globex-web/rolebinding/alice-helps-globex.yaml (from tenants/all.yaml)"
+        )
+    );
 }
 
 #[test]
@@ -130,7 +165,11 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
 subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: {{ user.username | yaml_quote }}}]
 ";
     let report = run("", &[("user.yaml.j2", template)], "2026-12-04");
-    assert!(invariants(&report).contains(&Invariant::CrossTenant), "{}", render_report(&report));
+    assert!(
+        invariants(&report).contains(&Invariant::CrossTenant),
+        "{}",
+        render_report(&report)
+    );
 }
 
 #[test]
@@ -155,9 +194,22 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {{ (user
 subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: {{ user.username | yaml_quote }}}]
 ";
     let report = run("", &[("user.yaml.j2", template)], "2026-12-04");
-    let risky: Vec<&str> = report.findings.iter().filter(|f| f.invariant == Invariant::RiskyPermission && f.subject == "alice@acme.example").map(|f| f.detail.as_str()).collect();
-    for risk in ["escalate, bind or impersonate", "proxy to nodes", "write admission webhooks, CRDs", "approve CertificateSigningRequests"] {
-        assert!(risky.iter().any(|d| d.contains(risk)), "{risk} not found in {risky:?}");
+    let risky: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.invariant == Invariant::RiskyPermission && f.subject == "alice@acme.example")
+        .map(|f| f.detail.as_str())
+        .collect();
+    for risk in [
+        "escalate, bind or impersonate",
+        "proxy to nodes",
+        "write admission webhooks, CRDs",
+        "approve CertificateSigningRequests",
+    ] {
+        assert!(
+            risky.iter().any(|d| d.contains(risk)),
+            "{risk} not found in {risky:?}"
+        );
     }
 }
 
@@ -175,9 +227,16 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: does-not
 subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: nobody}]
 ";
     let report = run("", &[("namespace.yaml.j2", template)], "2026-12-04");
-    let missing: Vec<_> = report.findings.iter().filter(|f| f.invariant == Invariant::MissingRole).collect();
+    let missing: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.invariant == Invariant::MissingRole)
+        .collect();
     assert_eq!(missing.len(), 2, "{}", render_report(&report));
-    assert_eq!(missing[0].permission, "binding to missing ClusterRole/does-not-exist");
+    assert_eq!(
+        missing[0].permission,
+        "binding to missing ClusterRole/does-not-exist"
+    );
 }
 
 #[test]
@@ -201,12 +260,23 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: {{ user.usern
     let ownership: Vec<String> = report
         .findings
         .iter()
-        .filter(|f| f.invariant == Invariant::NamespaceOwnership && f.subject == "alice@acme.example")
+        .filter(|f| {
+            f.invariant == Invariant::NamespaceOwnership && f.subject == "alice@acme.example"
+        })
         .map(|f| f.detail.clone())
         .collect();
-    assert!(ownership.iter().any(|d| d.contains("`globex-web`")), "{ownership:?}");
-    assert!(ownership.iter().any(|d| d.contains("`kube-system`")), "{ownership:?}");
-    assert!(!ownership.iter().any(|d| d.contains("`acme-prod`")), "alice owns acme-prod: {ownership:?}");
+    assert!(
+        ownership.iter().any(|d| d.contains("`globex-web`")),
+        "{ownership:?}"
+    );
+    assert!(
+        ownership.iter().any(|d| d.contains("`kube-system`")),
+        "{ownership:?}"
+    );
+    assert!(
+        !ownership.iter().any(|d| d.contains("`acme-prod`")),
+        "alice owns acme-prod: {ownership:?}"
+    );
 }
 
 #[test]
@@ -218,12 +288,29 @@ fn a_namespace_without_isolation_is_open_to_every_tenant() {
     let cut = text.find("---\n# Ingress only").unwrap();
     let end = text[cut..].find("{%- if namespace.quota %}").unwrap();
     let without = format!("{}{}", &text[..cut], &text[cut + end..]);
-    templates.set("namespace.yaml.j2", TemplateSource { display_path: "templates/namespace.yaml.j2".into(), text: without });
+    templates.set(
+        "namespace.yaml.j2",
+        TemplateSource {
+            display_path: "templates/namespace.yaml.j2".into(),
+            text: without,
+        },
+    );
     let compiled = compile(&sources, &templates).unwrap();
     let objects = from_plan(&compiled.objects, "out/");
-    let pairs: Vec<_> = objects.iter().map(|o| (&o.value, o.origin.clone())).collect();
-    let report = audit(&pairs, &TenancyFacts::from_model(&compiled.model, "2026-12-04"));
-    let open: Vec<&str> = report.findings.iter().filter(|f| f.invariant == Invariant::NetworkIsolation).map(|f| f.subject.as_str()).collect();
+    let pairs: Vec<_> = objects
+        .iter()
+        .map(|o| (&o.value, o.origin.clone()))
+        .collect();
+    let report = audit(
+        &pairs,
+        &TenancyFacts::from_model(&compiled.model, "2026-12-04"),
+    );
+    let open: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.invariant == Invariant::NetworkIsolation)
+        .map(|f| f.subject.as_str())
+        .collect();
     assert_eq!(open, ["namespace acme-prod", "namespace globex-web"]);
 }
 
@@ -245,7 +332,12 @@ spec:
 {%- endif %}
 ";
     let report = run("", &[("namespace.yaml.j2", template)], "2026-12-04");
-    let network: Vec<(&str, &str)> = report.findings.iter().filter(|f| f.invariant == Invariant::NetworkIsolation).map(|f| (f.subject.as_str(), f.permission.as_str())).collect();
+    let network: Vec<(&str, &str)> = report
+        .findings
+        .iter()
+        .filter(|f| f.invariant == Invariant::NetworkIsolation)
+        .map(|f| (f.subject.as_str(), f.permission.as_str()))
+        .collect();
     assert_eq!(network, [("namespace acme-prod", "reach globex-web")]);
 }
 
@@ -277,12 +369,35 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: alice@acme.ex
 ";
     let overrides = [("cluster.yaml.j2", template)];
     let before = run(EXCEPTION, &overrides, "2027-01-31");
-    let accepted: Vec<&str> = before.excepted.iter().map(|f| f.permission.as_str()).collect();
+    let accepted: Vec<&str> = before
+        .excepted
+        .iter()
+        .map(|f| f.permission.as_str())
+        .collect();
     assert_eq!(accepted, ["* on * (groups *) in globex-web"]);
     let after = run(EXCEPTION, &overrides, "2027-02-01");
-    assert!(after.findings.iter().any(|f| f.permission == "* on * (groups *) in globex-web"));
-    assert!(after.warnings.iter().any(|w| w.contains("expired on 2027-01-31")), "{:?}", after.warnings);
+    assert!(
+        after
+            .findings
+            .iter()
+            .any(|f| f.permission == "* on * (groups *) in globex-web")
+    );
+    assert!(
+        after
+            .warnings
+            .iter()
+            .any(|w| w.contains("expired on 2027-01-31")),
+        "{:?}",
+        after.warnings
+    );
     let unused = run(EXCEPTION, &[], "2027-01-01");
-    assert!(unused.warnings.iter().any(|w| w.contains("matches no finding")), "{:?}", unused.warnings);
+    assert!(
+        unused
+            .warnings
+            .iter()
+            .any(|w| w.contains("matches no finding")),
+        "{:?}",
+        unused.warnings
+    );
     insta::assert_snapshot!(render_json(&before));
 }
