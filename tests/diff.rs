@@ -603,3 +603,39 @@ fn check_notices_files_git_does_not_track() {
         "{stdout}"
     );
 }
+
+/// The "Access changes" section: effective permissions before and after, per subject.
+#[test]
+fn access_changes_of_the_fixture_pair() {
+    let before = plan_of(&before_tenants(), None);
+    let after = plan_of(&after_tenants(), Some(&after_templates()));
+    let (old, _) = tenet::manifests::parse_tree(&as_tree(&before), "out/");
+    let (new, _) = tenet::manifests::parse_tree(&as_tree(&after), "out/");
+    let lines = tenet::diff::access_change_lines(&old, &new);
+    insta::assert_snapshot!(lines.join("\n"));
+}
+
+#[test]
+fn a_yaml_change_that_changes_no_access_says_so() {
+    let plan = plan_of(&before_tenants(), None);
+    let (objects, _) = tenet::manifests::parse_tree(&as_tree(&plan), "out/");
+    assert_eq!(tenet::diff::access_change_lines(&objects, &objects), ["no one's access changes"]);
+}
+
+#[test]
+fn the_cli_diff_includes_access_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    generate(&before_tenants(), None, &out);
+    let assert = tenet()
+        .args(["diff", "--format", "markdown", "--no-audit", "--tenants"])
+        .arg(after_tenants())
+        .arg("--templates")
+        .arg(after_templates())
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1);
+    let markdown = stdout_of(&assert);
+    assert!(markdown.contains("#### Access changes"), "{markdown}");
+}
