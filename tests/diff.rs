@@ -619,7 +619,10 @@ fn access_changes_of_the_fixture_pair() {
 fn a_yaml_change_that_changes_no_access_says_so() {
     let plan = plan_of(&before_tenants(), None);
     let (objects, _) = tenet::manifests::parse_tree(&as_tree(&plan), "out/");
-    assert_eq!(tenet::diff::access_change_lines(&objects, &objects), ["no one's access changes"]);
+    assert_eq!(
+        tenet::diff::access_change_lines(&objects, &objects),
+        ["no one's access changes"]
+    );
 }
 
 #[test]
