@@ -427,7 +427,7 @@ fn label<'v>(object: &'v Value, key: &str) -> Option<&'v str> {
 const TENANT_LABEL: &str = "tenet.dev/tenant";
 
 /// Runs every invariant over a manifest set.
-pub fn audit<'v>(objects: &[(&'v Value, ObjectOrigin)], facts: &TenancyFacts) -> AuditReport {
+pub fn audit(objects: &[(&Value, ObjectOrigin)], facts: &TenancyFacts) -> AuditReport {
     let mut builder = EvaluatorBuilder::new();
     for (object, origin) in objects {
         // Objects the evaluator refuses (e.g. v1beta1 RBAC) grant nothing on a real cluster

@@ -60,12 +60,12 @@ pub fn qualified_name_problem(key: &str) -> Option<String> {
         Some((prefix, name)) => (Some(prefix), name),
         None => (None, key),
     };
-    if let Some(prefix) = prefix {
-        if !is_dns1123_subdomain(prefix) {
-            return Some(format!(
-                "the prefix `{prefix}` must be a DNS-1123 subdomain (lowercase, like `example.com`)"
-            ));
-        }
+    if let Some(prefix) = prefix
+        && !is_dns1123_subdomain(prefix)
+    {
+        return Some(format!(
+            "the prefix `{prefix}` must be a DNS-1123 subdomain (lowercase, like `example.com`)"
+        ));
     }
     if !is_label_name_part(name) {
         return Some(

@@ -343,15 +343,14 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
                 &model,
                 &user_docs,
                 "admin",
-            ) {
-                if !admins.insert(user.name.clone()) {
-                    checker.error(
-                        &declared.origin,
-                        declared.origin.span_of(admin),
-                        format!("admin `{}` is listed twice", admin.value),
-                        "remove the repeated entry",
-                    );
-                }
+            ) && !admins.insert(user.name.clone())
+            {
+                checker.error(
+                    &declared.origin,
+                    declared.origin.span_of(admin),
+                    format!("admin `{}` is listed twice", admin.value),
+                    "remove the repeated entry",
+                );
             }
         }
         let usernames: Vec<String> = admins
@@ -378,15 +377,15 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
         let spec = &doc.spec.value;
         let tenant_ok = check_tenant(&mut checker, origin, &spec.tenant, &model, "Network");
         let subnets = check_network_addressing(&mut checker, origin, doc, &mut all_subnets, name);
-        if let Some(provider) = &spec.provider_network_id {
-            if provider.value.trim().is_empty() {
-                checker.error(
-                    origin,
-                    origin.span_of(provider),
-                    "providerNetworkID is empty".into(),
-                    "give the provider's network ID, or use `subnets` instead",
-                );
-            }
+        if let Some(provider) = &spec.provider_network_id
+            && provider.value.trim().is_empty()
+        {
+            checker.error(
+                origin,
+                origin.span_of(provider),
+                "providerNetworkID is empty".into(),
+                "give the provider's network ID, or use `subnets` instead",
+            );
         }
         let allow_from = check_allow_from(&mut checker, origin, &spec.allow_from);
         if !tenant_ok {
@@ -430,15 +429,14 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
                 &model,
                 &user_docs,
                 "owner",
-            ) {
-                if !owners.insert(user.name.clone()) {
-                    checker.error(
-                        origin,
-                        origin.span_of(owner),
-                        format!("owner `{}` is listed twice", owner.value),
-                        "remove the repeated entry",
-                    );
-                }
+            ) && !owners.insert(user.name.clone())
+            {
+                checker.error(
+                    origin,
+                    origin.span_of(owner),
+                    format!("owner `{}` is listed twice", owner.value),
+                    "remove the repeated entry",
+                );
             }
         }
         if let Some(network) = &spec.network {
@@ -1537,15 +1535,15 @@ fn check_tenant_limits(
             continue;
         };
         let origin = &declared.origin;
-        if let (Some(max), Some(raw)) = (tenant.max_namespaces, &spec.max_namespaces) {
-            if tenant.namespaces.len() > max as usize {
-                checker.error(
+        if let (Some(max), Some(raw)) = (tenant.max_namespaces, &spec.max_namespaces)
+            && tenant.namespaces.len() > max as usize
+        {
+            checker.error(
                     origin,
                     origin.span_of(raw),
                     format!("tenant `{name}` declares {} namespaces, more than its maxNamespaces of {max}: {}", tenant.namespaces.len(), tenant.namespaces.join(", ")),
                     "remove namespaces or raise maxNamespaces",
                 );
-            }
         }
         for (resource, raw_ceiling) in &spec.quota.0 {
             let Some(ceiling) = tenant
