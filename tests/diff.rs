@@ -273,6 +273,7 @@ fn git_apply_of_the_patch_reproduces_the_new_tree_exactly() {
         patch.contains("--- /dev/null\n+++ b/deploy/out/cluster/clusterrole/acme-auditor.yaml\n")
     );
     assert!(!patch.contains('\x1b'));
+    assert!(patch.starts_with("Access changes:\n"), "the access section leads the patch");
     std::fs::write(root.join("change.patch"), &patch).unwrap();
     git(root, &["apply", "--whitespace=nowarn", "change.patch"]);
 
