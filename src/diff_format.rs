@@ -828,7 +828,11 @@ pub fn render_summary(report: &DiffReport) -> String {
     let access = match &report.access_changes {
         Some(lines) if !lines.is_empty() && lines[0] != "no one's access changes" => {
             let risky = lines.iter().filter(|l| l.contains("[RISKY")).count();
-            format!("; {} access change{} ({risky} risky)", lines.len(), if lines.len() == 1 { "" } else { "s" })
+            format!(
+                "; {} access change{} ({risky} risky)",
+                lines.len(),
+                if lines.len() == 1 { "" } else { "s" }
+            )
         }
         _ => String::new(),
     };

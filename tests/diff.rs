@@ -273,7 +273,10 @@ fn git_apply_of_the_patch_reproduces_the_new_tree_exactly() {
         patch.contains("--- /dev/null\n+++ b/deploy/out/cluster/clusterrole/acme-auditor.yaml\n")
     );
     assert!(!patch.contains('\x1b'));
-    assert!(patch.starts_with("Access changes:\n"), "the access section leads the patch");
+    assert!(
+        patch.starts_with("Access changes:\n"),
+        "the access section leads the patch"
+    );
     std::fs::write(root.join("change.patch"), &patch).unwrap();
     git(root, &["apply", "--whitespace=nowarn", "change.patch"]);
 
@@ -341,7 +344,10 @@ fn base_reads_out_as_committed() {
     // The CLI adds the access-change count after the object counts.
     let summary = stdout_of(&assert);
     assert!(summary.ends_with(" risky)\n"), "{summary}");
-    assert_eq!(summary.split(';').next().unwrap(), render_summary(&pr_report()).trim_end());
+    assert_eq!(
+        summary.split(';').next().unwrap(),
+        render_summary(&pr_report()).trim_end()
+    );
     // The same from a subdirectory, with a relative --out.
     std::fs::create_dir(root.join("sub")).unwrap();
     diff_in(&root.join("sub"))
