@@ -1469,32 +1469,47 @@ fn check_cross_tenant_peers(
                     _ => continue,
                 };
             for other in matched.into_iter().filter(|ns| ns.tenant != network.tenant) {
-                let consents = other
-                    .network
-                    .as_ref()
-                    .and_then(|n| model.networks.get(n))
-                    .is_some_and(|theirs| {
-                        network
-                            .namespaces
-                            .iter()
-                            .filter_map(|ns| model.namespaces.get(ns))
-                            .any(|ours| {
-                                theirs
-                                    .allow_from
-                                    .iter()
-                                    .any(|s| s.matches(&namespace_labels(ours)))
-                            })
-                    });
-                if !consents {
+                // Both sides must declare the path: the other namespace's network must let in
+                // every namespace of this network, as the audit checks on the output.
+                let theirs = other.network.as_ref().and_then(|n| model.networks.get(n));
+                let refused: Vec<&str> = network
+                    .namespaces
+                    .iter()
+                    .filter_map(|ns| model.namespaces.get(ns))
+                    .filter(|ours| {
+                        !theirs.is_some_and(|t| {
+                            t.allow_from
+                                .iter()
+                                .any(|s| s.matches(&namespace_labels(ours)))
+                        })
+                    })
+                    .map(|ours| ours.name.as_str())
+                    .collect();
+                if theirs.is_none() || !refused.is_empty() {
+                    let missing = if theirs.is_none() {
+                        format!(
+                            "`{}` is on no network, so it cannot let anything in",
+                            other.name
+                        )
+                    } else {
+                        format!(
+                            "its network does not let in {}",
+                            refused
+                                .iter()
+                                .map(|n| format!("`{n}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    };
                     checker.error(
                         &declared.origin,
                         span,
                         format!(
-                            "allowFrom lets namespace `{}` of tenant `{}` into network `{name}` of tenant `{}`, but that namespace does not allow it too",
+                            "allowFrom lets namespace `{}` of tenant `{}` into network `{name}` of tenant `{}`, but that namespace does not allow it too: {missing}",
                             other.name, other.tenant, network.tenant
                         ),
                         format!(
-                            "cross-tenant traffic needs both sides: the network of `{}` must list a namespace of `{name}` in its own allowFrom, or remove this entry",
+                            "cross-tenant traffic needs both sides: the network of `{}` must list every namespace of `{name}` in its own allowFrom, or remove this entry",
                             other.name
                         ),
                     );

@@ -221,7 +221,7 @@ spec:
 }
 
 /// Three tenants; acme's network lets in `ingress-nginx` and, by mutual agreement, globex's
-/// `globex-api`, whose network lets acme's `acme-web` in.
+/// `globex-api`, whose network lets all of acme's network in.
 const THREE_TENANTS: &str = "apiVersion: tenet.dev/v1alpha1
 kind: Tenant
 metadata: {name: acme}
@@ -248,7 +248,7 @@ metadata: {name: globex-net}
 spec:
   tenant: globex
   subnets: [{cidr: 10.2.0.0/16}]
-  allowFrom: [{namespace: acme-web}]
+  allowFrom: [{namespaceSelector: {matchLabels: {tenet.dev/network: acme-net}}}]
 ---
 apiVersion: tenet.dev/v1alpha1
 kind: Namespace
@@ -303,6 +303,7 @@ fn net_matrix_matches_hand_computed_reachability() {
         ("globex-api", "acme-db"),
         ("globex-api", "acme-web"),
         ("acme-web", "globex-api"),
+        ("acme-db", "globex-api"),
         ("globex-api", "globex-api"),
         ("acme-db", "acme-tools"),
         ("acme-tools", "acme-tools"),
@@ -324,13 +325,34 @@ fn net_matrix_matches_hand_computed_reachability() {
 
 #[test]
 fn one_sided_allow_from_is_refused() {
-    let one_sided = THREE_TENANTS.replace("  allowFrom: [{namespace: acme-web}]\n", "");
+    let one_sided = THREE_TENANTS.replace(
+        "  allowFrom: [{namespaceSelector: {matchLabels: {tenet.dev/network: acme-net}}}]\n",
+        "  allowFrom: [{namespace: acme-web}]\n",
+    );
     let sources = Sources::in_memory("tenants", &[("all.yaml", &one_sided)]);
     let errors = compile(&sources, &TemplateSet::embedded())
         .unwrap_err()
         .to_string();
     insta::assert_snapshot!(errors, @r"
-    error: tenants/all.yaml:19:55: allowFrom lets namespace `globex-api` of tenant `globex` into network `acme-net` of tenant `acme`, but that namespace does not allow it too
-      help: cross-tenant traffic needs both sides: the network of `globex-api` must list a namespace of `acme-net` in its own allowFrom, or remove this entry
+    error: tenants/all.yaml:19:55: allowFrom lets namespace `globex-api` of tenant `globex` into network `acme-net` of tenant `acme`, but that namespace does not allow it too: its network does not let in `acme-db`
+      help: cross-tenant traffic needs both sides: the network of `globex-api` must list every namespace of `acme-net` in its own allowFrom, or remove this entry
     ");
+}
+
+/// What validation accepts, the audit passes: a mutually declared cross-tenant path is not a
+/// violation.
+#[test]
+fn a_mutual_cross_tenant_path_passes_the_audit() {
+    let sources = Sources::in_memory("tenants", &[("all.yaml", THREE_TENANTS)]);
+    let compiled = compile(&sources, &TemplateSet::embedded()).unwrap_or_else(|d| panic!("{d}"));
+    let objects = from_plan(&compiled.objects, "out/");
+    let pairs: Vec<_> = objects
+        .iter()
+        .map(|o| (&o.value, o.origin.clone()))
+        .collect();
+    let report = tenet::audit::audit(
+        &pairs,
+        &tenet::audit::TenancyFacts::from_model(&compiled.model, "2026-12-04"),
+    );
+    assert!(report.passed(), "{}", tenet::audit::render_report(&report));
 }
