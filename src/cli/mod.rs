@@ -35,7 +35,7 @@ const EXIT_ERROR: u8 = 2;
     name = "tenet",
     version,
     about = "Compile a GitOps tenants/ directory into deterministic Kubernetes multi-tenancy manifests",
-    after_help = "Examples:\n  tenet init my-cluster          start a new repository in my-cluster/\n  tenet generate                 compile tenants/ into out/\n  tenet validate --tenants dir   check input only\n\nExit codes: 0 success; 1 changes found (check, diff); 2 invalid input, usage error or I/O error."
+    after_help = "Examples:\n  tenet init my-cluster          start a new repository in my-cluster/\n  tenet generate                 compile tenants/ into out/\n  tenet validate --tenants dir   check input only\n\nExit codes: 0 success; 1 changes, stale out/, audit violations or a `no` (can-i); 2 invalid input, usage error or I/O error."
 )]
 struct Cli {
     /// Print only errors
@@ -52,7 +52,7 @@ struct Cli {
 enum Command {
     /// Compile tenants/ into out/ (only changed files are written)
     #[command(
-        after_help = "Example:\n  tenet generate --tenants tenants --out out\n\nExit codes: 0 written; 2 invalid input (out/ is left untouched) or I/O error."
+        after_help = "Example:\n  tenet generate --tenants tenants --out out\n\nExit codes: 0 written; 1 audit violations (nothing is written); 2 invalid input (out/ is left\nuntouched) or I/O error."
     )]
     Generate(GenerateArgs),
     /// Check the input alone, without rendering or writing anything
@@ -72,7 +72,7 @@ enum Command {
     Diff(DiffArgs),
     /// Fail when out/ is not exactly what `generate` would write
     #[command(
-        after_help = "Example:\n  tenet check --tenants tenants --out out\n\nExit codes: 0 up to date; 1 stale (the files to create, change or remove are listed); 2 invalid input or error."
+        after_help = "Example:\n  tenet check --tenants tenants --out out\n\nExit codes: 0 up to date; 1 stale (the files to create, change or remove are listed) or audit\nviolations; 2 invalid input or error."
     )]
     Check(GenerateArgs),
     /// Answer whether a user may do something, from the manifests, like `kubectl auth can-i`
