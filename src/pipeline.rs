@@ -59,12 +59,15 @@ pub fn compile(sources: &Sources, templates: &TemplateSet) -> Result<Compiled, D
 /// someone creates under that name tomorrow.
 fn check_custom_roles(model: &Model, objects: &[PlannedObject]) -> Result<(), Diagnostics> {
     let mut diagnostics = Diagnostics::default();
+    let cluster_roles: std::collections::BTreeSet<&str> = objects
+        .iter()
+        .filter(|o| {
+            o.identity.group == "rbac.authorization.k8s.io" && o.identity.kind == "ClusterRole"
+        })
+        .map(|o| o.identity.name.as_str())
+        .collect();
     for reference in &model.custom_role_references {
-        let defined = objects.iter().any(|o| {
-            o.identity.group == "rbac.authorization.k8s.io"
-                && o.identity.kind == "ClusterRole"
-                && o.identity.name == reference.role
-        });
+        let defined = cluster_roles.contains(reference.role.as_str());
         if !defined {
             diagnostics.push(
                 Diagnostic::error(
