@@ -37,6 +37,18 @@ pub fn validate_sources(sources: &Sources) -> Result<(Model, Diagnostics), Diagn
 }
 
 /// load → parse → validate → render → check → canonicalize → plan.
+///
+/// ```
+/// use tenet::load::Sources;
+/// use tenet::templates::TemplateSet;
+/// let sources = Sources::in_memory("tenants", &[("acme.yaml", "
+/// apiVersion: tenet.dev/v1alpha1
+/// kind: Tenant
+/// metadata: {name: acme}
+/// ")]);
+/// let compiled = tenet::pipeline::compile(&sources, &TemplateSet::embedded()).unwrap();
+/// assert!(compiled.plan.files.contains_key("cluster/clusterrole/namespace-creater.yaml"));
+/// ```
 pub fn compile(sources: &Sources, templates: &TemplateSet) -> Result<Compiled, Diagnostics> {
     let (model, warnings) = validate_sources(sources)?;
     let (rendered, diagnostics) = render(&model, templates);
