@@ -184,7 +184,7 @@ pub const RISKS: [Risk; 8] = [
         outside_own_namespaces: true,
     },
     Risk {
-        name: "read secrets cluster-wide",
+        name: "read secrets",
         probes: &[
             ("get", "", "secrets", ""),
             ("list", "", "secrets", ""),
@@ -193,7 +193,7 @@ pub const RISKS: [Risk; 8] = [
         outside_own_namespaces: false,
     },
     Risk {
-        name: "nodes/proxy",
+        name: "proxy to nodes (nodes/proxy)",
         probes: &[
             ("get", "", "nodes", "proxy"),
             ("create", "", "nodes", "proxy"),
@@ -201,7 +201,7 @@ pub const RISKS: [Risk; 8] = [
         outside_own_namespaces: false,
     },
     Risk {
-        name: "exec, attach or ephemeral containers in pods",
+        name: "exec into, attach to or add ephemeral containers to pods",
         probes: &[
             ("create", "", "pods", "exec"),
             ("get", "", "pods", "exec"),
@@ -213,7 +213,7 @@ pub const RISKS: [Risk; 8] = [
         outside_own_namespaces: true,
     },
     Risk {
-        name: "service account tokens",
+        name: "request service account tokens",
         probes: &[("create", "", "serviceaccounts", "token")],
         outside_own_namespaces: true,
     },
@@ -343,7 +343,7 @@ pub const RISKS: [Risk; 8] = [
         outside_own_namespaces: false,
     },
     Risk {
-        name: "`*` verb or resource at cluster scope",
+        name: "use `*` verbs or resources",
         probes: &[],
         outside_own_namespaces: false,
     },
@@ -427,7 +427,7 @@ fn label<'v>(object: &'v Value, key: &str) -> Option<&'v str> {
 const TENANT_LABEL: &str = "tenet.dev/tenant";
 
 /// Runs every invariant over a manifest set.
-pub fn audit<'v>(objects: &[(&'v Value, ObjectOrigin)], facts: &TenancyFacts) -> AuditReport {
+pub fn audit(objects: &[(&Value, ObjectOrigin)], facts: &TenancyFacts) -> AuditReport {
     let mut builder = EvaluatorBuilder::new();
     for (object, origin) in objects {
         // Objects the evaluator refuses (e.g. v1beta1 RBAC) grant nothing on a real cluster

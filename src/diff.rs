@@ -555,6 +555,36 @@ fn join_words(words: &[&str]) -> String {
     }
 }
 
+/// The "Access changes" section: who gains or loses which access between the old tree and the
+/// new plan, risky gains first. Says so when the YAML changes but no one's access does.
+pub fn access_change_lines(
+    old: &[crate::manifests::ManifestObject],
+    new: &[crate::manifests::ManifestObject],
+) -> Vec<String> {
+    use crate::rbac::{Evaluator, diff_effective_permissions};
+    let evaluator = |objects: &[crate::manifests::ManifestObject]| {
+        Evaluator::from_objects(objects.iter().map(|o| (&o.value, o.origin.clone())), true).0
+    };
+    let changes = diff_effective_permissions(&evaluator(old), &evaluator(new));
+    let mut risky = Vec::new();
+    let mut plain = Vec::new();
+    for subject in &changes {
+        for change in &subject.changes {
+            let line = format!("{} {change}", subject.subject);
+            if change.risks.is_empty() {
+                plain.push(line)
+            } else {
+                risky.push(line)
+            }
+        }
+    }
+    if risky.is_empty() && plain.is_empty() {
+        return vec!["no one's access changes".to_string()];
+    }
+    risky.extend(plain);
+    risky
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -421,6 +421,14 @@ pub fn render_text(report: &DiffReport, options: &FormatOptions) -> String {
 /// directory's path is valid, usually the repository root) turns the old tree into the new.
 pub fn render_patch(report: &DiffReport, options: &FormatOptions) -> String {
     let mut out = String::new();
+    // `git apply` skips everything before the first `diff --git` line, like a commit message.
+    if let Some(access) = &report.access_changes {
+        out.push_str("Access changes:\n");
+        for line in access {
+            out.push_str(&format!("  {line}\n"));
+        }
+        out.push('\n');
+    }
     for file in &report.files {
         let path = options.file(&file.path);
         out.push_str(&format!("diff --git a/{path} b/{path}\n"));
@@ -817,5 +825,16 @@ fn json_version(v: &ObjectVersion) -> JsonVersion<'_> {
 
 /// The one-line count.
 pub fn render_summary(report: &DiffReport) -> String {
-    format!("{}\n", report.counts().line())
+    let access = match &report.access_changes {
+        Some(lines) if !lines.is_empty() && lines[0] != "no one's access changes" => {
+            let risky = lines.iter().filter(|l| l.contains("[RISKY")).count();
+            format!(
+                "; {} access change{} ({risky} risky)",
+                lines.len(),
+                if lines.len() == 1 { "" } else { "s" }
+            )
+        }
+        _ => String::new(),
+    };
+    format!("{}{access}\n", report.counts().line())
 }

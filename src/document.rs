@@ -207,7 +207,8 @@ pub struct AllowFromSpec {
     #[schemars(with = "Option<String>")]
     pub namespace: Option<Text>,
     /// Namespaces whose labels match this selector.
-    pub namespace_selector: Option<SelectorSpec>,
+    #[schemars(with = "Option<SelectorSpec>")]
+    pub namespace_selector: Option<Spanned<SelectorSpec>>,
 }
 
 /// A Kubernetes label selector.

@@ -4,6 +4,7 @@
 //! The pipeline, one module per stage: [`load`] → [`document`] (parse) → [`validate`] →
 //! [`render`] → [`canonical`] → [`plan`] → [`write`]. [`pipeline::compile`] runs the pure
 //! stages in one call. Only `load` and `write` touch the filesystem; nothing here prints.
+//! [`scaffold`] builds the files of a new repository for `tenet init`; `write` creates them.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod audit;
@@ -15,6 +16,7 @@ pub mod diff_format;
 pub mod document;
 pub mod kube;
 pub mod load;
+pub mod manifests;
 pub mod model;
 pub mod names;
 pub mod netpolicy;
@@ -24,6 +26,7 @@ pub mod plan;
 pub mod quantity;
 pub mod rbac;
 pub mod render;
+pub mod scaffold;
 pub mod schema;
 pub mod selector;
 pub mod templates;

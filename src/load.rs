@@ -197,6 +197,9 @@ pub fn load_sources(root: &Path) -> (Sources, Diagnostics) {
             );
             continue;
         };
+        if reached_through_link_to_visible_file(entry.path(), &canonical_root, &relative) {
+            continue; // the file is read at its real place; reading it twice would duplicate it
+        }
         let display_path = entry.path().display().to_string();
         match read_source_text(entry.path(), &display_path) {
             Ok(text) => sources.files.push(SourceFile {
@@ -210,6 +213,25 @@ pub fn load_sources(root: &Path) -> (Sources, Diagnostics) {
     diagnostics.0.extend(escaped);
     sources.files.sort_by(|a, b| a.relative.cmp(&b.relative));
     (sources, diagnostics)
+}
+
+/// Whether `path` (at `relative` below the root) is a symlink, or lies below one, to a file
+/// that the walk also visits at its real, visible place inside the root.
+fn reached_through_link_to_visible_file(
+    path: &Path,
+    canonical_root: &Path,
+    relative: &str,
+) -> bool {
+    let Ok(real) = fs::canonicalize(path) else {
+        return false;
+    };
+    let Ok(real_relative) = real.strip_prefix(canonical_root) else {
+        return false;
+    };
+    let real_relative = real_relative
+        .to_string_lossy()
+        .replace(std::path::MAIN_SEPARATOR, "/");
+    real_relative != relative && !real_relative.split('/').any(|part| part.starts_with('.'))
 }
 
 /// Reads one file and checks that it is text tenet can parse.
@@ -615,4 +637,15 @@ pub fn load_untracked_files(out: &Path) -> Option<Vec<String>> {
         .collect();
     files.sort();
     Some(files)
+}
+
+/// Reads a text file given on the command line (`-` for standard input).
+pub fn read_text_argument(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        return Ok(text);
+    }
+    fs::read_to_string(path)
 }

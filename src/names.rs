@@ -60,12 +60,12 @@ pub fn qualified_name_problem(key: &str) -> Option<String> {
         Some((prefix, name)) => (Some(prefix), name),
         None => (None, key),
     };
-    if let Some(prefix) = prefix {
-        if !is_dns1123_subdomain(prefix) {
-            return Some(format!(
-                "the prefix `{prefix}` must be a DNS-1123 subdomain (lowercase, like `example.com`)"
-            ));
-        }
+    if let Some(prefix) = prefix
+        && !is_dns1123_subdomain(prefix)
+    {
+        return Some(format!(
+            "the prefix `{prefix}` must be a DNS-1123 subdomain (lowercase, like `example.com`)"
+        ));
     }
     if !is_label_name_part(name) {
         return Some(
@@ -84,6 +84,13 @@ pub fn is_label_value(value: &str) -> bool {
 /// Escapes a name into one path component. Every byte outside `[a-z0-9.-]` becomes `%XX`, and
 /// a leading '.' is escaped too, so the result is never hidden, never `.` or `..`, never
 /// contains a separator, and can be decoded back to the exact name.
+///
+/// ```
+/// use tenet::names::{escape_path_component, unescape_path_component};
+/// assert_eq!(escape_path_component("system:basic-user"), "system%3Abasic-user");
+/// assert_eq!(escape_path_component(".."), "%2E.");
+/// assert_eq!(unescape_path_component("system%3Abasic-user").as_deref(), Some("system:basic-user"));
+/// ```
 pub fn escape_path_component(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for (i, byte) in name.bytes().enumerate() {

@@ -116,10 +116,10 @@ impl NetworkView {
                 admission_of(policies.get(&namespace).map_or(&[][..], |p| p.as_slice()));
             if let Admission::Isolated(selectors) = &admission {
                 for selector in selectors.iter().flatten() {
-                    if let Some(name) = selector.match_labels.get(NAMESPACE_NAME_LABEL) {
-                        if !view.labels.contains_key(name) {
-                            view.external.insert(name.clone());
-                        }
+                    if let Some(name) = selector.match_labels.get(NAMESPACE_NAME_LABEL)
+                        && !view.labels.contains_key(name)
+                    {
+                        view.external.insert(name.clone());
                     }
                 }
             }

@@ -37,6 +37,18 @@ pub fn validate_sources(sources: &Sources) -> Result<(Model, Diagnostics), Diagn
 }
 
 /// load → parse → validate → render → check → canonicalize → plan.
+///
+/// ```
+/// use tenet::load::Sources;
+/// use tenet::templates::TemplateSet;
+/// let sources = Sources::in_memory("tenants", &[("acme.yaml", "
+/// apiVersion: tenet.dev/v1alpha1
+/// kind: Tenant
+/// metadata: {name: acme}
+/// ")]);
+/// let compiled = tenet::pipeline::compile(&sources, &TemplateSet::embedded()).unwrap();
+/// assert!(compiled.plan.files.contains_key("cluster/clusterrole/namespace-creater.yaml"));
+/// ```
 pub fn compile(sources: &Sources, templates: &TemplateSet) -> Result<Compiled, Diagnostics> {
     let (model, warnings) = validate_sources(sources)?;
     let objects = render_and_check(&model, templates)?;
@@ -55,12 +67,15 @@ pub fn compile(sources: &Sources, templates: &TemplateSet) -> Result<Compiled, D
 /// someone creates under that name tomorrow.
 fn check_custom_roles(model: &Model, objects: &[PlannedObject]) -> Result<(), Diagnostics> {
     let mut diagnostics = Diagnostics::default();
+    let cluster_roles: std::collections::BTreeSet<&str> = objects
+        .iter()
+        .filter(|o| {
+            o.identity.group == "rbac.authorization.k8s.io" && o.identity.kind == "ClusterRole"
+        })
+        .map(|o| o.identity.name.as_str())
+        .collect();
     for reference in &model.custom_role_references {
-        let defined = objects.iter().any(|o| {
-            o.identity.group == "rbac.authorization.k8s.io"
-                && o.identity.kind == "ClusterRole"
-                && o.identity.name == reference.role
-        });
+        let defined = cluster_roles.contains(reference.role.as_str());
         if !defined {
             diagnostics.push(
                 Diagnostic::error(
@@ -90,6 +105,8 @@ struct CheckedObject {
     template: String,
     rendered_for: String,
     tenant: Option<String>,
+    /// The canonical object, for the audit.
+    value: serde_json::Value,
     /// Where the object was rendered, for a diagnostic if it turns out to be a duplicate;
     /// without its text, which only the object's own checks need.
     output: RenderedText,
@@ -171,6 +188,7 @@ fn render_and_check(
             source: object.source,
             template: object.template,
             tenant: object.tenant,
+            value: object.value,
         });
     }
     if diagnostics.has_errors() {
@@ -228,6 +246,7 @@ fn check_object(
         template: object.template,
         rendered_for: object.rendered_for,
         tenant,
+        value: object.value,
         output: RenderedText {
             text: String::new(),
             offset: object.output.offset,

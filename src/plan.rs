@@ -31,6 +31,8 @@ pub struct PlannedObject {
     pub template: String,
     /// The object's `tenet.dev/tenant` label, if any.
     pub tenant: Option<String>,
+    /// The canonical object, for the audit.
+    pub value: serde_json::Value,
 }
 
 /// `cluster/<kind>/<name>.yaml` or `namespaces/<namespace>/<kind>/<name>.yaml`, with the kind

@@ -151,16 +151,17 @@ impl Quantity {
         if self.mantissa == 0 {
             return "0".to_string();
         }
-        if self.format == Format::BinarySI && self.exponent >= 0 {
-            if let Some(value) = self.scaled(0) {
-                for (suffix, power) in BINARY.iter().rev() {
-                    let unit = 1024i128.pow(*power);
-                    if value % unit == 0 {
-                        return format!("{}{suffix}", value / unit);
-                    }
+        if self.format == Format::BinarySI
+            && self.exponent >= 0
+            && let Some(value) = self.scaled(0)
+        {
+            for (suffix, power) in BINARY.iter().rev() {
+                let unit = 1024i128.pow(*power);
+                if value % unit == 0 {
+                    return format!("{}{suffix}", value / unit);
                 }
-                return value.to_string();
             }
+            return value.to_string();
         }
         // Decimal: the largest multiple-of-three exponent that keeps the mantissa whole.
         let mut exponent = self.exponent.div_euclid(3) * 3;

@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Serialized with snake_case names for templates; read with Kubernetes' camelCase names.
+/// Serialized with snake_case names for templates; read with Kubernetes' camelCase names,
+/// where an explicit `null` is an empty list or map.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all(deserialize = "camelCase"))]
 pub struct LabelSelector {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub match_labels: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub match_expressions: Vec<SelectorExpression>,
 }
 
@@ -19,8 +20,16 @@ pub struct LabelSelector {
 pub struct SelectorExpression {
     pub key: String,
     pub operator: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub values: Vec<String>,
+}
+
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 pub const OPERATORS: [&str; 4] = ["In", "NotIn", "Exists", "DoesNotExist"];
@@ -34,22 +43,31 @@ impl LabelSelector {
     }
 
     /// Whether a set of labels matches, by Kubernetes' rules: every matchLabels pair and every
-    /// expression must hold; an empty selector matches everything. An unknown operator matches
-    /// nothing.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.match_labels
+    /// expression must hold; an empty selector matches everything. `None` when the selector is
+    /// invalid (an unknown operator, `In`/`NotIn` without values, `Exists`/`DoesNotExist` with
+    /// values), which Kubernetes refuses to evaluate.
+    pub fn evaluate(&self, labels: &BTreeMap<String, String>) -> Option<bool> {
+        let mut matches = self
+            .match_labels
             .iter()
-            .all(|(k, v)| labels.get(k) == Some(v))
-            && self.match_expressions.iter().all(|e| {
-                let value = labels.get(&e.key);
-                match e.operator.as_str() {
-                    "In" => value.is_some_and(|v| e.values.contains(v)),
-                    "NotIn" => value.is_none_or(|v| !e.values.contains(v)),
-                    "Exists" => value.is_some(),
-                    "DoesNotExist" => value.is_none(),
-                    _ => false,
-                }
-            })
+            .all(|(k, v)| labels.get(k) == Some(v));
+        for e in &self.match_expressions {
+            let value = labels.get(&e.key);
+            let values = &e.values;
+            matches &= match e.operator.as_str() {
+                "In" if !values.is_empty() => value.is_some_and(|v| values.contains(v)),
+                "NotIn" if !values.is_empty() => value.is_none_or(|v| !values.contains(v)),
+                "Exists" if values.is_empty() => value.is_some(),
+                "DoesNotExist" if values.is_empty() => value.is_none(),
+                _ => return None,
+            };
+        }
+        Some(matches)
+    }
+
+    /// [`LabelSelector::evaluate`], with an invalid selector matching nothing.
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.evaluate(labels).unwrap_or(false)
     }
 
     pub fn is_empty(&self) -> bool {

@@ -343,15 +343,14 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
                 &model,
                 &user_docs,
                 "admin",
-            ) {
-                if !admins.insert(user.name.clone()) {
-                    checker.error(
-                        &declared.origin,
-                        declared.origin.span_of(admin),
-                        format!("admin `{}` is listed twice", admin.value),
-                        "remove the repeated entry",
-                    );
-                }
+            ) && !admins.insert(user.name.clone())
+            {
+                checker.error(
+                    &declared.origin,
+                    declared.origin.span_of(admin),
+                    format!("admin `{}` is listed twice", admin.value),
+                    "remove the repeated entry",
+                );
             }
         }
         let usernames: Vec<String> = admins
@@ -378,15 +377,15 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
         let spec = &doc.spec.value;
         let tenant_ok = check_tenant(&mut checker, origin, &spec.tenant, &model, "Network");
         let subnets = check_network_addressing(&mut checker, origin, doc, &mut all_subnets, name);
-        if let Some(provider) = &spec.provider_network_id {
-            if provider.value.trim().is_empty() {
-                checker.error(
-                    origin,
-                    origin.span_of(provider),
-                    "providerNetworkID is empty".into(),
-                    "give the provider's network ID, or use `subnets` instead",
-                );
-            }
+        if let Some(provider) = &spec.provider_network_id
+            && provider.value.trim().is_empty()
+        {
+            checker.error(
+                origin,
+                origin.span_of(provider),
+                "providerNetworkID is empty".into(),
+                "give the provider's network ID, or use `subnets` instead",
+            );
         }
         let allow_from = check_allow_from(&mut checker, origin, &spec.allow_from);
         if !tenant_ok {
@@ -430,15 +429,14 @@ pub fn validate(sources: &Sources, documents: &[RawDocument]) -> (Model, Diagnos
                 &model,
                 &user_docs,
                 "owner",
-            ) {
-                if !owners.insert(user.name.clone()) {
-                    checker.error(
-                        origin,
-                        origin.span_of(owner),
-                        format!("owner `{}` is listed twice", owner.value),
-                        "remove the repeated entry",
-                    );
-                }
+            ) && !owners.insert(user.name.clone())
+            {
+                checker.error(
+                    origin,
+                    origin.span_of(owner),
+                    format!("owner `{}` is listed twice", owner.value),
+                    "remove the repeated entry",
+                );
             }
         }
         if let Some(network) = &spec.network {
@@ -1351,7 +1349,9 @@ fn check_allow_from(
                 }
             }
             (None, Some(selector)) => {
-                if let Some(selector) = check_selector(checker, origin, selector) {
+                if let Some(selector) =
+                    check_selector(checker, origin, &selector.value, origin.span_of(selector))
+                {
                     checked.push(selector);
                 }
             }
@@ -1379,6 +1379,7 @@ fn check_selector(
     checker: &mut Checker<'_>,
     origin: &DocumentOrigin,
     selector: &SelectorSpec,
+    span: Span,
 ) -> Option<LabelSelector> {
     let mut valid = true;
     let mut checked = LabelSelector::default();
@@ -1446,7 +1447,7 @@ fn check_selector(
         }
     }
     if valid && checked.is_empty() {
-        checker.error(origin, origin.start(), "an empty namespaceSelector matches every namespace, including other tenants'".into(), "select the namespaces that need access, e.g. `matchLabels: {kubernetes.io/metadata.name: ingress-nginx}`");
+        checker.error(origin, span, "an empty namespaceSelector matches every namespace, including other tenants'".into(), "select the namespaces that need access, e.g. `matchLabels: {kubernetes.io/metadata.name: ingress-nginx}`");
         return None;
     }
     valid.then_some(checked)
@@ -1476,41 +1477,75 @@ fn check_cross_tenant_peers(
         let Some(declared) = network_docs.get(name) else {
             continue;
         };
-        let raw_peers = &declared.document.spec.value.allow_from;
-        for (selector, raw) in network.allow_from.iter().zip(raw_peers) {
-            for other in index
-                .candidates(selector)
-                .filter(|ns| ns.tenant != network.tenant)
-            {
-                if !selector.matches(&namespace_labels(other)) {
-                    continue;
-                }
-                let consents = other
-                    .network
-                    .as_ref()
-                    .and_then(|n| model.networks.get(n))
-                    .is_some_and(|theirs| {
-                        network
-                            .namespaces
+        for raw in &declared.document.spec.value.allow_from {
+            // The namespaces of other tenants this entry lets in: a named namespace is looked
+            // up directly; a selector only against the namespaces that carry its labels.
+            let (matched, span): (Vec<&Namespace>, Span) =
+                match (&raw.namespace, &raw.namespace_selector) {
+                    (Some(namespace), None) => (
+                        model.namespaces.get(&namespace.value).into_iter().collect(),
+                        declared.origin.span_of(namespace),
+                    ),
+                    (None, Some(raw_selector)) => {
+                        let Some(selector) = network
+                            .allow_from
                             .iter()
-                            .filter_map(|ns| model.namespaces.get(ns))
-                            .any(|ours| {
-                                theirs
-                                    .allow_from
-                                    .iter()
-                                    .any(|s| s.matches(&namespace_labels(ours)))
-                            })
-                    });
-                if !consents {
-                    let span = raw
-                        .namespace
-                        .as_ref()
-                        .map_or(declared.origin.start(), |n| declared.origin.span_of(n));
+                            .find(|s| selector_spec_equals(&raw_selector.value, s))
+                        else {
+                            continue;
+                        };
+                        let matched = index
+                            .candidates(selector)
+                            .filter(|ns| selector.matches(&namespace_labels(ns)))
+                            .collect();
+                        (matched, declared.origin.span_of(raw_selector))
+                    }
+                    _ => continue,
+                };
+            for other in matched.into_iter().filter(|ns| ns.tenant != network.tenant) {
+                // Both sides must declare the path: the other namespace's network must let in
+                // every namespace of this network, as the audit checks on the output.
+                let theirs = other.network.as_ref().and_then(|n| model.networks.get(n));
+                let refused: Vec<&str> = network
+                    .namespaces
+                    .iter()
+                    .filter_map(|ns| model.namespaces.get(ns))
+                    .filter(|ours| {
+                        !theirs.is_some_and(|t| {
+                            t.allow_from
+                                .iter()
+                                .any(|s| s.matches(&namespace_labels(ours)))
+                        })
+                    })
+                    .map(|ours| ours.name.as_str())
+                    .collect();
+                if theirs.is_none() || !refused.is_empty() {
+                    let missing = if theirs.is_none() {
+                        format!(
+                            "`{}` is on no network, so it cannot let anything in",
+                            other.name
+                        )
+                    } else {
+                        format!(
+                            "its network does not let in {}",
+                            refused
+                                .iter()
+                                .map(|n| format!("`{n}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    };
                     checker.error(
                         &declared.origin,
                         span,
-                        format!("allowFrom lets namespace `{}` of tenant `{}` into network `{name}` of tenant `{}`, but that namespace does not allow it too", other.name, other.tenant, network.tenant),
-                        format!("cross-tenant traffic needs both sides: the network of `{}` must list a namespace of `{name}` in its own allowFrom, or remove this entry", other.name),
+                        format!(
+                            "allowFrom lets namespace `{}` of tenant `{}` into network `{name}` of tenant `{}`, but that namespace does not allow it too: {missing}",
+                            other.name, other.tenant, network.tenant
+                        ),
+                        format!(
+                            "cross-tenant traffic needs both sides: the network of `{}` must list every namespace of `{name}` in its own allowFrom, or remove this entry",
+                            other.name
+                        ),
                     );
                 }
             }
@@ -1573,6 +1608,23 @@ impl<'m> NamespaceLabelIndex<'m> {
     }
 }
 
+/// Whether a checked selector came from this input selector.
+fn selector_spec_equals(spec: &SelectorSpec, selector: &LabelSelector) -> bool {
+    let labels: BTreeMap<String, String> = spec
+        .match_labels
+        .0
+        .iter()
+        .map(|(k, v)| (k.value.clone(), v.value.clone()))
+        .collect();
+    labels == selector.match_labels
+        && spec.match_expressions.len() == selector.match_expressions.len()
+        && spec
+            .match_expressions
+            .iter()
+            .zip(&selector.match_expressions)
+            .all(|(a, b)| a.key.value == b.key && a.operator.value == b.operator)
+}
+
 /// Tenant-wide limits: the namespace count and the quota ceiling.
 fn check_tenant_limits(
     checker: &mut Checker<'_>,
@@ -1587,15 +1639,15 @@ fn check_tenant_limits(
             continue;
         };
         let origin = &declared.origin;
-        if let (Some(max), Some(raw)) = (tenant.max_namespaces, &spec.max_namespaces) {
-            if tenant.namespaces.len() > max as usize {
-                checker.error(
+        if let (Some(max), Some(raw)) = (tenant.max_namespaces, &spec.max_namespaces)
+            && tenant.namespaces.len() > max as usize
+        {
+            checker.error(
                     origin,
                     origin.span_of(raw),
                     format!("tenant `{name}` declares {} namespaces, more than its maxNamespaces of {max}: {}", tenant.namespaces.len(), tenant.namespaces.join(", ")),
                     "remove namespaces or raise maxNamespaces",
                 );
-            }
         }
         for (resource, raw_ceiling) in &spec.quota.0 {
             let Some(ceiling) = tenant

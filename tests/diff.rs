@@ -273,6 +273,10 @@ fn git_apply_of_the_patch_reproduces_the_new_tree_exactly() {
         patch.contains("--- /dev/null\n+++ b/deploy/out/cluster/clusterrole/acme-auditor.yaml\n")
     );
     assert!(!patch.contains('\x1b'));
+    assert!(
+        patch.starts_with("Access changes:\n"),
+        "the access section leads the patch"
+    );
     std::fs::write(root.join("change.patch"), &patch).unwrap();
     git(root, &["apply", "--whitespace=nowarn", "change.patch"]);
 
@@ -337,7 +341,13 @@ fn base_reads_out_as_committed() {
         .args(["--base", "HEAD", "--format", "summary"])
         .assert()
         .code(1);
-    assert_eq!(stdout_of(&assert), render_summary(&pr_report()));
+    // The CLI adds the access-change count after the object counts.
+    let summary = stdout_of(&assert);
+    assert!(summary.ends_with(" risky)\n"), "{summary}");
+    assert_eq!(
+        summary.split(';').next().unwrap(),
+        render_summary(&pr_report()).trim_end()
+    );
     // The same from a subdirectory, with a relative --out.
     std::fs::create_dir(root.join("sub")).unwrap();
     diff_in(&root.join("sub"))
@@ -367,8 +377,8 @@ fn base_without_out_makes_everything_an_addition() {
         .len()
         - 1; // not kustomization.yaml
     assert_eq!(
-        stdout,
-        format!("{objects} to add, 0 to change, 0 to remove, 0 to replace\n")
+        stdout.split(';').next().unwrap(),
+        format!("{objects} to add, 0 to change, 0 to remove, 0 to replace")
     );
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(
@@ -602,4 +612,43 @@ fn check_notices_files_git_does_not_track() {
         )),
         "{stdout}"
     );
+}
+
+/// The "Access changes" section: effective permissions before and after, per subject.
+#[test]
+fn access_changes_of_the_fixture_pair() {
+    let before = plan_of(&before_tenants(), None);
+    let after = plan_of(&after_tenants(), Some(&after_templates()));
+    let (old, _) = tenet::manifests::parse_tree(&as_tree(&before), "out/");
+    let (new, _) = tenet::manifests::parse_tree(&as_tree(&after), "out/");
+    let lines = tenet::diff::access_change_lines(&old, &new);
+    insta::assert_snapshot!(lines.join("\n"));
+}
+
+#[test]
+fn a_yaml_change_that_changes_no_access_says_so() {
+    let plan = plan_of(&before_tenants(), None);
+    let (objects, _) = tenet::manifests::parse_tree(&as_tree(&plan), "out/");
+    assert_eq!(
+        tenet::diff::access_change_lines(&objects, &objects),
+        ["no one's access changes"]
+    );
+}
+
+#[test]
+fn the_cli_diff_includes_access_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    generate(&before_tenants(), None, &out);
+    let assert = tenet()
+        .args(["diff", "--format", "markdown", "--no-audit", "--tenants"])
+        .arg(after_tenants())
+        .arg("--templates")
+        .arg(after_templates())
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1);
+    let markdown = stdout_of(&assert);
+    assert!(markdown.contains("#### Access changes"), "{markdown}");
 }

@@ -208,3 +208,36 @@ fn output_round_trips_through_a_yaml_reader() {
         assert_eq!(body, again, "{path} does not round-trip");
     }
 }
+
+/// Every emitted object carries `app.kubernetes.io/managed-by: tenet`, and every object that
+/// belongs to a tenant carries `tenet.dev/tenant`.
+#[test]
+fn every_object_carries_tenets_labels() {
+    let (sources, _) = load_sources(Path::new("tenants"));
+    let compiled = compile(&sources, &TemplateSet::embedded()).unwrap();
+    let shared = [
+        "namespace-creater",
+        "networks.networking.tenet.dev",
+        "tenet-protect-managed-objects",
+        "tenet-protect-tenant-namespaces",
+    ];
+    for object in &compiled.objects {
+        let labels = object
+            .value
+            .pointer("/metadata/labels")
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            labels["app.kubernetes.io/managed-by"], "tenet",
+            "{}",
+            object.path
+        );
+        if !shared.contains(&object.identity.name.as_str()) {
+            assert!(
+                labels["tenet.dev/tenant"].is_string(),
+                "{} has no tenant label",
+                object.path
+            );
+        }
+    }
+}

@@ -131,8 +131,9 @@ fn symlinks_stay_inside_and_loops_are_detected() {
         "{errors}"
     );
     assert!(errors.contains("loop: symlink loop"), "{errors}");
+    // A link to a file inside is not read twice: the file is read at its real place.
     let read: Vec<&str> = sources.files.iter().map(|f| f.relative.as_str()).collect();
-    assert_eq!(read, ["inside.yml", "sub/t.yaml"]);
+    assert_eq!(read, ["sub/t.yaml"]);
 }
 
 #[cfg(unix)]

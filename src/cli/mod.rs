@@ -1,15 +1,17 @@
 //! The command line: parses arguments, runs the library, prints, and maps outcomes to exit
 //! codes (0 success, 1 changes or findings, 2 errors).
 
+mod rbac;
 mod report;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
+use tenet::audit::{TenancyFacts, audit, render_report, today_utc};
 use tenet::diagnostic::Diagnostics;
-use tenet::diff::diff_trees;
+use tenet::diff::{access_change_lines, diff_trees};
 use tenet::diff_format::{
     FormatOptions, render_json, render_markdown, render_patch, render_summary, render_text,
 };
@@ -17,9 +19,10 @@ use tenet::load::{
     GitError, Sources, load_output_tree_at_revision, load_sources, load_templates,
     load_untracked_files,
 };
+use tenet::manifests::{from_plan, parse_tree};
 use tenet::pipeline::{Compiled, compile, validate_sources};
 use tenet::templates::TemplateSet;
-use tenet::write::{WriteError, read_output_tree, write_plan};
+use tenet::write::{WriteError, create_files, read_output_tree, write_plan};
 
 use report::{Style, render_diagnostic};
 
@@ -32,7 +35,7 @@ const EXIT_ERROR: u8 = 2;
     name = "tenet",
     version,
     about = "Compile a GitOps tenants/ directory into deterministic Kubernetes multi-tenancy manifests",
-    after_help = "Exit codes: 0 success; 1 changes found (check, diff); 2 invalid input or error.\n\nExample:\n  tenet generate                 compile tenants/ into out/\n  tenet validate --tenants dir   check input only"
+    after_help = "Examples:\n  tenet init my-cluster          start a new repository in my-cluster/\n  tenet generate                 compile tenants/ into out/\n  tenet validate --tenants dir   check input only\n\nExit codes: 0 success; 1 changes, stale out/, audit violations or a `no` (can-i); 2 invalid input, usage error or I/O error."
 )]
 struct Cli {
     /// Print only errors
@@ -49,9 +52,9 @@ struct Cli {
 enum Command {
     /// Compile tenants/ into out/ (only changed files are written)
     #[command(
-        after_help = "Example:\n  tenet generate --tenants tenants --out out\n\nExit codes: 0 written; 2 invalid input (out/ is left untouched)."
+        after_help = "Example:\n  tenet generate --tenants tenants --out out\n\nExit codes: 0 written; 1 audit violations (nothing is written); 2 invalid input (out/ is left\nuntouched) or I/O error."
     )]
-    Generate(InputArgs),
+    Generate(GenerateArgs),
     /// Check the input alone, without rendering or writing anything
     #[command(
         after_help = "Example:\n  tenet validate --tenants tenants\n\nExit codes: 0 valid; 2 invalid."
@@ -59,7 +62,7 @@ enum Command {
     Validate(TenantsArg),
     /// Print the JSON Schema of the input documents
     #[command(
-        after_help = "Example:\n  tenet schema > schema/tenet.schema.json\n\nEditors that use yaml-language-server pick it up from a first line such as\n  # yaml-language-server: $schema=../schema/tenet.schema.json"
+        after_help = "Example:\n  tenet schema > schema/tenet.schema.json\n\nEditors that use yaml-language-server pick it up from a first line such as\n  # yaml-language-server: $schema=../schema/tenet.schema.json\n\nExit codes: 0 always."
     )]
     Schema,
     /// Show how the output would change, object by object, without writing anything
@@ -69,9 +72,47 @@ enum Command {
     Diff(DiffArgs),
     /// Fail when out/ is not exactly what `generate` would write
     #[command(
-        after_help = "Example:\n  tenet check --tenants tenants --out out\n\nExit codes: 0 up to date; 1 stale (the files to create, change or remove are listed); 2 invalid input or error."
+        after_help = "Example:\n  tenet check --tenants tenants --out out\n\nExit codes: 0 up to date; 1 stale (the files to create, change or remove are listed) or audit\nviolations; 2 invalid input or error."
     )]
-    Check(InputArgs),
+    Check(GenerateArgs),
+    /// Answer whether a user may do something, from the manifests, like `kubectl auth can-i`
+    #[command(
+        name = "can-i",
+        after_help = "Examples:\n  tenet can-i delete pods --as alice@acme.example -n acme-prod\n  tenet can-i get /healthz --as alice@acme.example\n  tenet can-i --batch queries.txt\n\nUsers declared in tenants/ get their groups added. Reads out/ unless --manifests DIR.\nExit codes: 0 yes (or a batch answered); 1 no; 2 error."
+    )]
+    CanI(rbac::CanIArgs),
+    /// List the subjects that may do something, with the binding and role that allow it
+    #[command(
+        name = "who-can",
+        after_help = "Example:\n  tenet who-can delete namespaces acme-prod\n  tenet who-can get secrets -n acme-prod\n\nExit codes: 0 answered; 2 error."
+    )]
+    WhoCan(rbac::WhoCanArgs),
+    /// Show everything a user, group or service account may do, per namespace
+    #[command(
+        after_help = "Examples:\n  tenet access alice@acme.example\n  tenet access group:acme-ops\n  tenet access serviceaccount:acme-staging:deployer\n\nExit codes: 0 answered; 2 error."
+    )]
+    Access(rbac::AccessArgs),
+    /// Prove the tenancy invariants on the output (also run by generate, check and diff)
+    #[command(
+        after_help = "Examples:\n  tenet audit\n  tenet audit --format json\n  tenet audit --manifests some/dir\n\nExit codes: 0 no violation; 1 violations; 2 invalid input or error."
+    )]
+    Audit(rbac::AuditArgs),
+    /// Print which namespaces may reach which, from the NetworkPolicies in the manifests
+    #[command(
+        name = "net-matrix",
+        after_help = "Example:\n  tenet net-matrix\n\nReads out/ unless --manifests DIR. Exit codes: 0 printed; 2 error."
+    )]
+    NetMatrix(rbac::NetMatrixArgs),
+    /// Start a new GitOps repository with example tenants/, templates/, Makefile and CI
+    #[command(
+        after_help = "Example:\n  tenet init my-cluster && cd my-cluster && tenet generate\n\nExit codes: 0 created; 2 some files exist already (nothing is written; --force overwrites them) or I/O error."
+    )]
+    Init(InitArgs),
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  tenet completions bash > ~/.local/share/bash-completion/completions/tenet\n  tenet completions zsh > \"${fpath[1]}/_tenet\"\n  tenet completions fish > ~/.config/fish/completions/tenet.fish\n\nExit codes: 0 always; 2 unknown shell."
+    )]
+    Completions(CompletionsArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -97,9 +138,26 @@ enum ColorChoice {
 }
 
 #[derive(Debug, Args, Clone)]
+struct GenerateArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    audit: AuditSwitch,
+}
+
+#[derive(Debug, Args, Clone)]
+struct AuditSwitch {
+    /// Skip the tenancy audit that otherwise runs at the end (not recommended)
+    #[arg(long)]
+    no_audit: bool,
+}
+
+#[derive(Debug, Args, Clone)]
 struct DiffArgs {
     #[command(flatten)]
     input: InputArgs,
+    #[command(flatten)]
+    audit: AuditSwitch,
     /// Compare with the output directory as committed at this git revision, not the files on disk
     #[arg(long, value_name = "REV")]
     base: Option<String>,
@@ -115,6 +173,23 @@ struct DiffArgs {
     /// Size limit of the markdown format; whole objects past it are left out
     #[arg(long, value_name = "N", default_value_t = tenet::diff_format::DEFAULT_MARKDOWN_MAX_BYTES)]
     max_bytes: usize,
+}
+
+#[derive(Debug, Args, Clone)]
+struct InitArgs {
+    /// Directory to create the repository in (created when missing)
+    #[arg(value_name = "DIR", default_value = ".")]
+    dir: PathBuf,
+    /// Overwrite files that exist already
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -231,16 +306,70 @@ pub fn main() -> ExitCode {
         style: Style::for_stderr(),
     };
     let code = match &cli.command {
-        Command::Generate(args) => generate(args, &printer),
+        Command::Generate(args) => generate(&args.input, &args.audit, &printer),
         Command::Validate(args) => validate(args, &printer),
         Command::Schema => {
             print!("{}", tenet::schema::input_schema_text());
             EXIT_OK
         }
         Command::Diff(args) => diff(args, &printer),
-        Command::Check(args) => check(args, &printer),
+        Command::Check(args) => check(&args.input, &args.audit, &printer),
+        Command::CanI(args) => rbac::can_i(args),
+        Command::WhoCan(args) => rbac::who_can(args),
+        Command::Access(args) => rbac::access(args),
+        Command::Audit(args) => rbac::audit_command(args, &printer),
+        Command::NetMatrix(args) => rbac::net_matrix(args),
+        Command::Init(args) => init(args, &printer),
+        Command::Completions(args) => {
+            clap_complete::generate(
+                args.shell,
+                &mut Cli::command(),
+                "tenet",
+                &mut std::io::stdout(),
+            );
+            EXIT_OK
+        }
     };
     ExitCode::from(code)
+}
+
+fn init(args: &InitArgs, printer: &Printer) -> u8 {
+    match create_files(&args.dir, &tenet::scaffold::files(), args.force) {
+        Ok(report) => {
+            if printer.verbose {
+                for path in &report.created {
+                    eprintln!("created {}", args.dir.join(path).display());
+                }
+                for path in &report.overwritten {
+                    eprintln!("overwrote {}", args.dir.join(path).display());
+                }
+            }
+            printer.status(&format!(
+                "tenet: {} files created, {} overwritten in {}",
+                report.created.len(),
+                report.overwritten.len(),
+                args.dir.display()
+            ));
+            let cd = if args.dir == Path::new(".") {
+                String::new()
+            } else {
+                format!("cd {} && ", args.dir.display())
+            };
+            printer.status(&format!(
+                "next: {cd}tenet generate, then commit tenants/ and out/ and point Argo CD or Flux at out/"
+            ));
+            EXIT_OK
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            if let WriteError::Exists { .. } = err {
+                eprintln!(
+                    "  help: nothing was written; pass --force to overwrite them, or choose an empty directory"
+                );
+            }
+            EXIT_ERROR
+        }
+    }
 }
 
 fn validate(args: &TenantsArg, printer: &Printer) -> u8 {
@@ -264,7 +393,35 @@ fn validate(args: &TenantsArg, printer: &Printer) -> u8 {
     }
 }
 
-fn generate(args: &InputArgs, printer: &Printer) -> u8 {
+/// Runs the audit over a compilation; prints warnings and violations to stderr. Returns
+/// whether it passed.
+fn run_audit(compiled: &Compiled, out: &Path, switch: &AuditSwitch, printer: &Printer) -> bool {
+    if switch.no_audit {
+        return true;
+    }
+    let objects = from_plan(&compiled.objects, &format!("{}/", out.display()));
+    let pairs: Vec<_> = objects
+        .iter()
+        .map(|o| (&o.value, o.origin.clone()))
+        .collect();
+    let report = audit(
+        &pairs,
+        &TenancyFacts::from_model(&compiled.model, &today_utc()),
+    );
+    if !report.passed() {
+        eprint!("{}", render_report(&report));
+        eprintln!(
+            "  help: fix the input or templates, or accept a finding with an Exception document (see README)"
+        );
+    } else if !printer.quiet {
+        for warning in &report.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+    report.passed()
+}
+
+fn generate(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
     let inputs = Inputs::load(&args.tenants.tenants, args.templates.as_deref());
     let compiled = match inputs.compile() {
         Ok(compiled) => {
@@ -276,6 +433,10 @@ fn generate(args: &InputArgs, printer: &Printer) -> u8 {
             return EXIT_ERROR;
         }
     };
+    if !run_audit(&compiled, &args.out, switch, printer) {
+        eprintln!("tenet: the audit failed; nothing was written");
+        return EXIT_CHANGES;
+    }
     match write_plan(&compiled.plan, &args.out) {
         Ok(report) => {
             let changes = &report.changes;
@@ -376,7 +537,14 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
             }
         },
     };
-    let report = diff_trees(&old, &compiled.plan);
+    let audit_passed = run_audit(&compiled, &input.out, &args.audit, printer);
+    let mut report = diff_trees(&old, &compiled.plan);
+    let out_prefix = format!("{}/", input.out.display());
+    let (old_objects, _) = parse_tree(&old, &out_prefix);
+    report.access_changes = Some(access_change_lines(
+        &old_objects,
+        &from_plan(&compiled.objects, &out_prefix),
+    ));
     let mut options = FormatOptions::new(&input.out.to_string_lossy());
     options.base = args.base.clone();
     options.max_bytes = args.max_bytes;
@@ -396,6 +564,9 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
         eprintln!("{note}");
     }
     print!("{rendered}");
+    if !audit_passed {
+        return EXIT_CHANGES;
+    }
     if report.has_changes() && !args.exit_zero {
         EXIT_CHANGES
     } else {
@@ -403,7 +574,7 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
     }
 }
 
-fn check(args: &InputArgs, printer: &Printer) -> u8 {
+fn check(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
     let inputs = Inputs::load(&args.tenants.tenants, args.templates.as_deref());
     let compiled = match inputs.compile() {
         Ok(compiled) => compiled,
@@ -412,6 +583,10 @@ fn check(args: &InputArgs, printer: &Printer) -> u8 {
             return EXIT_ERROR;
         }
     };
+    if !run_audit(&compiled, &args.out, switch, printer) {
+        eprintln!("tenet: the audit failed");
+        return EXIT_CHANGES;
+    }
     let existing = match read_output_tree(&args.out) {
         Ok(files) => files,
         Err(err) => {
@@ -491,7 +666,6 @@ fn check(args: &InputArgs, printer: &Printer) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_definition_is_consistent() {

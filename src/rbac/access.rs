@@ -106,10 +106,16 @@ impl Evaluator {
     /// implicit groups (`system:authenticated`, `system:serviceaccounts[:NS]`); a group is taken
     /// alone.
     pub fn access(&self, subject: &Subject) -> SubjectAccess {
+        self.access_with_groups(subject, &[])
+    }
+
+    /// [`Evaluator::access`] for a user or service account that is also in `extra_groups`
+    /// (e.g. the groups a tenant's User declares).
+    pub fn access_with_groups(&self, subject: &Subject, extra_groups: &[String]) -> SubjectAccess {
         let user_name = subject.user_name();
         let groups = match (subject, &user_name) {
             (Subject::Group(group), _) => vec![group.clone()],
-            (_, Some(name)) => UserInfo::authenticated(name, &[]).groups,
+            (_, Some(name)) => UserInfo::authenticated(name, extra_groups).groups,
             (_, None) => Vec::new(),
         };
         let implicit_groups = match subject {

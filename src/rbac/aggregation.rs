@@ -18,23 +18,7 @@ pub fn label_selector_matches(
     selector: &LabelSelector,
     labels: &BTreeMap<String, String>,
 ) -> Option<bool> {
-    let mut matches = true;
-    for (key, value) in selector.match_labels.iter().flatten() {
-        matches &= labels.get(key) == Some(value);
-    }
-    for requirement in &selector.match_expressions {
-        let label = labels.get(&requirement.key);
-        let values = &requirement.values;
-        let requirement_matches = match requirement.operator.as_str() {
-            "In" if !values.is_empty() => label.is_some_and(|label| values.contains(label)),
-            "NotIn" if !values.is_empty() => label.is_none_or(|label| !values.contains(label)),
-            "Exists" if values.is_empty() => label.is_some(),
-            "DoesNotExist" if values.is_empty() => label.is_none(),
-            _ => return None,
-        };
-        matches &= requirement_matches;
-    }
-    Some(matches)
+    selector.evaluate(labels)
 }
 
 /// Replaces the rules of every ClusterRole that has an aggregationRule. `roles` holds one
@@ -117,7 +101,7 @@ mod tests {
     fn selectors_follow_label_selector_semantics() {
         let team_a = labels(&[("team", "a"), ("tier", "web")]);
         let by_expressions = |requirements: Vec<LabelSelectorRequirement>| LabelSelector {
-            match_labels: None,
+            match_labels: BTreeMap::new(),
             match_expressions: requirements,
         };
         assert_eq!(
@@ -125,7 +109,7 @@ mod tests {
             Some(true)
         );
         let match_labels = LabelSelector {
-            match_labels: Some(labels(&[("team", "a")])),
+            match_labels: labels(&[("team", "a")]),
             ..Default::default()
         };
         assert_eq!(label_selector_matches(&match_labels, &team_a), Some(true));
@@ -178,7 +162,7 @@ mod tests {
 
     fn select(key: &str) -> Vec<LabelSelector> {
         vec![LabelSelector {
-            match_labels: Some(labels(&[(key, "true")])),
+            match_labels: labels(&[(key, "true")]),
             ..Default::default()
         }]
     }

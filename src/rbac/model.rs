@@ -96,23 +96,8 @@ impl fmt::Display for BindingKind {
     }
 }
 
-/// A label selector as used by `aggregationRule.clusterRoleSelectors`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LabelSelector {
-    #[serde(default)]
-    pub match_labels: Option<BTreeMap<String, String>>,
-    #[serde(default, deserialize_with = "null_as_empty")]
-    pub match_expressions: Vec<LabelSelectorRequirement>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct LabelSelectorRequirement {
-    pub key: String,
-    pub operator: String,
-    #[serde(default, deserialize_with = "null_as_empty")]
-    pub values: Vec<String>,
-}
+/// Label selectors, as used by `aggregationRule.clusterRoleSelectors`.
+pub use crate::selector::{LabelSelector, SelectorExpression as LabelSelectorRequirement};
 
 /// A Role or ClusterRole. `rules` are the effective rules: for a ClusterRole with an
 /// `aggregationRule` they are what the aggregation controller would have written.
