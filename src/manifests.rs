@@ -66,6 +66,24 @@ pub fn parse_tree(
     (objects, problems)
 }
 
+/// The planned objects, borrowed, with origins pointing at their future files: what the
+/// audit and the evaluator take, without copying any object.
+pub fn plan_objects<'a>(
+    objects: &'a [PlannedObject],
+    prefix: &str,
+) -> Vec<(&'a Value, ObjectOrigin)> {
+    objects
+        .iter()
+        .map(|object| {
+            let origin = ObjectOrigin {
+                file: format!("{prefix}{}", object.path),
+                input: object.source.clone(),
+            };
+            (&object.value, origin)
+        })
+        .collect()
+}
+
 /// The planned objects as manifest objects, origins pointing at their future files.
 pub fn from_plan(objects: &[PlannedObject], prefix: &str) -> Vec<ManifestObject> {
     objects

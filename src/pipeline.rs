@@ -51,9 +51,9 @@ pub fn validate_sources(sources: &Sources) -> Result<(Model, Diagnostics), Diagn
 /// ```
 pub fn compile(sources: &Sources, templates: &TemplateSet) -> Result<Compiled, Diagnostics> {
     let (model, warnings) = validate_sources(sources)?;
-    let objects = render_and_check(&model, templates)?;
+    let mut objects = render_and_check(&model, templates)?;
     check_custom_roles(&model, &objects)?;
-    let plan = Plan::from_objects(&objects, &sources.root_name);
+    let plan = Plan::from_objects(&mut objects, &sources.root_name);
     Ok(Compiled {
         model,
         objects,

@@ -23,7 +23,8 @@ pub struct Plan {
 pub struct PlannedObject {
     pub identity: ObjectIdentity,
     pub path: String,
-    /// The canonical YAML of the object, without the header.
+    /// The canonical YAML of the object, without the header; moved into the [`Plan`] (and so
+    /// empty) once the plan is built.
     pub body: String,
     /// The input file behind the object, e.g. `tenants/acme.yaml`; `None` for cluster-wide
     /// objects that no single input file produces.
@@ -63,11 +64,14 @@ pub fn is_generated(text: &[u8]) -> bool {
 
 impl Plan {
     /// Assembles the plan: one file per object, plus `kustomization.yaml` listing them all.
-    pub fn from_objects(objects: &[PlannedObject], sources_root: &str) -> Plan {
+    /// Each object's body moves into the plan (left empty in the object), so that large runs
+    /// hold every output text once.
+    pub fn from_objects(objects: &mut [PlannedObject], sources_root: &str) -> Plan {
         let mut files = BTreeMap::new();
         for object in objects {
-            let header = object_header(object.source.as_deref(), sources_root, &object.template);
-            files.insert(object.path.clone(), format!("{header}{}", object.body));
+            let mut text = object_header(object.source.as_deref(), sources_root, &object.template);
+            text.push_str(&std::mem::take(&mut object.body));
+            files.insert(object.path.clone(), text);
         }
         let mut kustomization = format!(
             "{GENERATED_MARKER}. Do not edit by hand: change {sources_root}/ and run `tenet generate`.\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"

@@ -19,7 +19,7 @@ use tenet::load::{
     GitError, Sources, load_output_tree_at_revision, load_sources, load_templates,
     load_untracked_files,
 };
-use tenet::manifests::{from_plan, parse_tree};
+use tenet::manifests::{from_plan, parse_tree, plan_objects};
 use tenet::pipeline::{Compiled, compile, validate_sources};
 use tenet::templates::TemplateSet;
 use tenet::write::{WriteError, create_files, read_output_tree, write_plan};
@@ -399,11 +399,7 @@ fn run_audit(compiled: &Compiled, out: &Path, switch: &AuditSwitch, printer: &Pr
     if switch.no_audit {
         return true;
     }
-    let objects = from_plan(&compiled.objects, &format!("{}/", out.display()));
-    let pairs: Vec<_> = objects
-        .iter()
-        .map(|o| (&o.value, o.origin.clone()))
-        .collect();
+    let pairs = plan_objects(&compiled.objects, &format!("{}/", out.display()));
     let report = audit(
         &pairs,
         &TenancyFacts::from_model(&compiled.model, &today_utc()),

@@ -9,7 +9,7 @@ use clap::Args;
 
 use tenet::audit::{TenancyFacts, audit, render_json, render_report, today_utc};
 use tenet::load::{load_sources, read_text_argument};
-use tenet::manifests::{ManifestObject, from_plan, parse_tree};
+use tenet::manifests::{ManifestObject, parse_tree, plan_objects};
 use tenet::netpolicy::{NetworkView, render_matrix};
 use tenet::pipeline::validate_sources;
 use tenet::rbac::{
@@ -386,7 +386,10 @@ pub struct AuditArgs {
 
 pub fn audit_command(args: &AuditArgs, printer: &Printer) -> u8 {
     let today = today_utc();
-    let (objects, facts) = match &args.manifests {
+    // Keep whatever owns the objects alive while the audit borrows them.
+    let parsed: Vec<ManifestObject>;
+    let compiled;
+    let (pairs, facts) = match &args.manifests {
         Some(dir) => {
             let manifests = ManifestArgs {
                 manifests: Some(dir.clone()),
@@ -397,16 +400,21 @@ pub fn audit_command(args: &AuditArgs, printer: &Printer) -> u8 {
             let Ok(objects) = manifests.objects() else {
                 return EXIT_ERROR;
             };
+            parsed = objects;
             let facts = TenancyFacts {
                 user_groups: manifests.user_groups(),
                 today,
                 ..TenancyFacts::default()
             };
-            (objects, facts)
+            let pairs: Vec<_> = parsed
+                .iter()
+                .map(|o| (&o.value, o.origin.clone()))
+                .collect();
+            (pairs, facts)
         }
         None => {
             let inputs = Inputs::load(&args.input.tenants.tenants, args.input.templates.as_deref());
-            let compiled = match inputs.compile() {
+            compiled = match inputs.compile() {
                 Ok(compiled) => compiled,
                 Err(diagnostics) => {
                     printer.diagnostics(&diagnostics, &inputs);
@@ -414,16 +422,10 @@ pub fn audit_command(args: &AuditArgs, printer: &Printer) -> u8 {
                 }
             };
             let prefix = format!("{}/", args.input.out.display());
-            (
-                from_plan(&compiled.objects, &prefix),
-                TenancyFacts::from_model(&compiled.model, &today),
-            )
+            let facts = TenancyFacts::from_model(&compiled.model, &today);
+            (plan_objects(&compiled.objects, &prefix), facts)
         }
     };
-    let pairs: Vec<_> = objects
-        .iter()
-        .map(|o| (&o.value, o.origin.clone()))
-        .collect();
     let report = audit(&pairs, &facts);
     match args.format {
         AuditFormat::Text => print!("{}", render_report(&report)),
