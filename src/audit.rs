@@ -688,20 +688,8 @@ fn namespace_writes(
     scope: Option<&str>,
     namespace_tenant: &BTreeMap<String, String>,
 ) -> BTreeSet<String> {
-    let mut targets = BTreeSet::new();
-    let candidates: Vec<String> = match scope {
-        // A request on a namespace object carries that namespace, so a RoleBinding in `ns`
-        // applies to the namespace `ns` itself.
-        Some(namespace) => vec![namespace.to_string()],
-        None if rule.resource_names.is_empty() => {
-            let mut all: Vec<String> = namespace_tenant.keys().cloned().collect();
-            all.extend(["kube-system".to_string(), "default".to_string()]);
-            all
-        }
-        None => rule.resource_names.clone(),
-    };
-    for namespace in candidates {
-        let writes = ["delete", "update", "patch"].iter().any(|verb| {
+    let writes = |namespace: &str| {
+        ["delete", "update", "patch"].iter().any(|verb| {
             rule_allows(
                 rule,
                 &Action::Resource(ResourceAction {
@@ -709,16 +697,37 @@ fn namespace_writes(
                     api_group: String::new(),
                     resource: "namespaces".into(),
                     subresource: String::new(),
-                    namespace: Some(namespace.clone()),
-                    name: Some(namespace.clone()),
+                    namespace: Some(namespace.to_string()),
+                    name: Some(namespace.to_string()),
                 }),
             )
-        });
-        if writes {
-            targets.insert(namespace);
+        })
+    };
+    match scope {
+        // A request on a namespace object carries that namespace, so a RoleBinding in `ns`
+        // applies to the namespace `ns` itself.
+        Some(namespace) => [namespace.to_string()]
+            .into_iter()
+            .filter(|ns| writes(ns))
+            .collect(),
+        // Without resourceNames the rule reaches every namespace or none: ask once.
+        None if rule.resource_names.is_empty() => {
+            if !writes("default") {
+                return BTreeSet::new();
+            }
+            namespace_tenant
+                .keys()
+                .cloned()
+                .chain(["kube-system".to_string(), "default".to_string()])
+                .collect()
         }
+        None => rule
+            .resource_names
+            .iter()
+            .filter(|ns| writes(ns))
+            .cloned()
+            .collect(),
     }
-    targets
 }
 
 fn apply_exceptions(findings: BTreeSet<Finding>, facts: &TenancyFacts, report: &mut AuditReport) {
