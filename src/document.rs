@@ -131,8 +131,8 @@ pub struct NamespaceSpec {
     pub limits: Option<LimitsSpec>,
 }
 
+// Not a `#[serde(flatten)]`ed `SubjectSpec`: flattening would lose every position.
 /// One member of a namespace: exactly one of user, group or serviceAccount, and a role.
-/// (Not a `#[serde(flatten)]`ed [`SubjectSpec`]: flattening would lose every position.)
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MemberSpec {
