@@ -628,10 +628,7 @@ pub fn audit(objects: &[(&Value, ObjectOrigin)], facts: &TenancyFacts) -> AuditR
 
     // Invariant 5: network isolation between tenants.
     let network = NetworkView::from_objects(objects.iter().map(|(o, _)| *o));
-    let mut explicit: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for namespace in namespace_tenant.keys() {
-        explicit.insert(namespace.as_str(), network.explicit_sources(namespace));
-    }
+    let explicit = network.explicit_sources_of_all();
     for (destination, tenant) in &namespace_tenant {
         match network.admission.get(destination) {
             Some(Admission::Open) | None => {

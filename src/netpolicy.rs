@@ -158,49 +158,83 @@ impl NetworkView {
     /// Every namespace that `destination` admits explicitly, found through the selectors rather
     /// than by trying every namespace, so large clusters stay fast.
     pub fn explicit_sources(&self, destination: &str) -> BTreeSet<&str> {
+        self.explicit_sources_cached(destination, &mut BTreeMap::new())
+    }
+
+    /// [`NetworkView::explicit_sources`] of every declared namespace. Selectors repeat across
+    /// namespaces (every namespace of a network shares its `allowFrom`), so each distinct
+    /// selector is matched once.
+    pub fn explicit_sources_of_all(&self) -> BTreeMap<&str, BTreeSet<&str>> {
+        let mut cache = BTreeMap::new();
+        self.labels
+            .keys()
+            .map(|namespace| {
+                (
+                    namespace.as_str(),
+                    self.explicit_sources_cached(namespace, &mut cache),
+                )
+            })
+            .collect()
+    }
+
+    fn explicit_sources_cached<'s>(
+        &'s self,
+        destination: &str,
+        cache: &mut BTreeMap<&'s LabelSelector, Vec<&'s str>>,
+    ) -> BTreeSet<&'s str> {
         let mut sources = BTreeSet::new();
-        if let Some(Admission::Isolated(selectors)) = self.admission.get(destination) {
-            for selector in selectors {
-                match selector {
-                    None => {
-                        if let Some((name, _)) = self.labels.get_key_value(destination) {
-                            sources.insert(name.as_str());
-                        }
+        let Some(Admission::Isolated(selectors)) = self.admission.get(destination) else {
+            return sources;
+        };
+        for selector in selectors {
+            match selector {
+                None => {
+                    if let Some((name, _)) = self.labels.get_key_value(destination) {
+                        sources.insert(name.as_str());
                     }
-                    Some(selector) => {
-                        // Candidates: the namespaces with the rarest required label, or all.
-                        let candidates: Box<dyn Iterator<Item = &String>> = match selector
-                            .match_labels
-                            .iter()
-                            .map(|(k, v)| {
-                                self.label_index
-                                    .get(&(k.clone(), v.clone()))
-                                    .map_or(&[][..], |n| n.as_slice())
-                            })
-                            .min_by_key(|names| names.len())
-                        {
-                            Some(names) => Box::new(names.iter()),
-                            None => Box::new(self.labels.keys()),
-                        };
-                        for name in candidates {
-                            if self
-                                .labels
-                                .get(name)
-                                .is_some_and(|labels| selector.matches(labels))
-                            {
-                                sources.insert(name.as_str());
-                            }
-                        }
-                        for name in &self.external {
-                            if selector.matches(&self.labels_of(name)) {
-                                sources.insert(name.as_str());
-                            }
-                        }
-                    }
+                }
+                Some(selector) => {
+                    let matched = cache
+                        .entry(selector)
+                        .or_insert_with(|| self.matching(selector));
+                    sources.extend(matched.iter().copied());
                 }
             }
         }
         sources
+    }
+
+    /// Every namespace, declared or external, whose labels the selector matches.
+    fn matching(&self, selector: &LabelSelector) -> Vec<&str> {
+        // Candidates: the namespaces with the rarest required label, or all.
+        let candidates: Box<dyn Iterator<Item = &String>> = match selector
+            .match_labels
+            .iter()
+            .map(|(k, v)| {
+                self.label_index
+                    .get(&(k.clone(), v.clone()))
+                    .map_or(&[][..], |n| n.as_slice())
+            })
+            .min_by_key(|names| names.len())
+        {
+            Some(names) => Box::new(names.iter()),
+            None => Box::new(self.labels.keys()),
+        };
+        let mut matched: Vec<&str> = candidates
+            .filter(|name| {
+                self.labels
+                    .get(*name)
+                    .is_some_and(|labels| selector.matches(labels))
+            })
+            .map(String::as_str)
+            .collect();
+        matched.extend(
+            self.external
+                .iter()
+                .filter(|name| selector.matches(&self.labels_of(name)))
+                .map(String::as_str),
+        );
+        matched
     }
 }
 
