@@ -5,7 +5,6 @@
 //! Documents are split at `---` lines and parsed one by one, so that an error in one document
 //! never hides the errors of the next.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use schemars::JsonSchema;
@@ -671,14 +670,6 @@ fn parse_document(
         return Err(diagnostic);
     }
     parse(text).map_err(|err| yaml_error(file, origin, &err))
-}
-
-/// A convenience for maps built from `TextMap` once duplicates are ruled out.
-pub fn text_map_values(map: &TextMap) -> BTreeMap<String, String> {
-    map.0
-        .iter()
-        .map(|(k, v)| (k.value.clone(), v.value.clone()))
-        .collect()
 }
 
 #[cfg(test)]

@@ -200,11 +200,3 @@ pub struct Subnet {
     pub cidr: String,
     pub gateway: Option<String>,
 }
-
-impl Model {
-    /// Users that get a `<user>-tenant-access` ClusterRole: those owning a namespace or whose
-    /// tenant has a network.
-    pub fn needs_tenant_access(user: &User) -> bool {
-        !user.owned_namespaces.is_empty() || !user.networks.is_empty()
-    }
-}

@@ -155,15 +155,10 @@ impl NetworkView {
         self.admits(source, destination).is_some()
     }
 
-    /// Every namespace that `destination` admits explicitly, found through the selectors rather
-    /// than by trying every namespace, so large clusters stay fast.
-    pub fn explicit_sources(&self, destination: &str) -> BTreeSet<&str> {
-        self.explicit_sources_cached(destination, &mut BTreeMap::new())
-    }
-
-    /// [`NetworkView::explicit_sources`] of every declared namespace. Selectors repeat across
-    /// namespaces (every namespace of a network shares its `allowFrom`), so each distinct
-    /// selector is matched once.
+    /// Every declared namespace with the namespaces it admits explicitly (through an isolating
+    /// policy, not by being open), found through the selectors rather than by trying every
+    /// namespace. Selectors repeat across namespaces (every namespace of a network shares its
+    /// `allowFrom`), so each distinct selector is matched once.
     pub fn explicit_sources_of_all(&self) -> BTreeMap<&str, BTreeSet<&str>> {
         let mut cache = BTreeMap::new();
         self.labels

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use tenet::audit::{AuditReport, Invariant, TenancyFacts, audit, render_json, render_report};
 use tenet::load::{Sources, load_sources};
-use tenet::manifests::from_plan;
+use tenet::manifests::plan_objects;
 use tenet::pipeline::compile;
 use tenet::templates::{TemplateSet, TemplateSource};
 
@@ -54,11 +54,7 @@ fn run(extra: &str, overrides: &[(&str, &str)], today: &str) -> AuditReport {
         );
     }
     let compiled = compile(&sources, &templates).unwrap_or_else(|d| panic!("{d}"));
-    let objects = from_plan(&compiled.objects, "out/");
-    let pairs: Vec<_> = objects
-        .iter()
-        .map(|o| (&o.value, o.origin.clone()))
-        .collect();
+    let pairs = plan_objects(&compiled.objects, "out/");
     audit(&pairs, &TenancyFacts::from_model(&compiled.model, today))
 }
 
@@ -70,11 +66,7 @@ fn invariants(report: &AuditReport) -> Vec<Invariant> {
 fn the_example_passes() {
     let (sources, _) = load_sources(Path::new("tenants"));
     let compiled = compile(&sources, &TemplateSet::embedded()).unwrap();
-    let objects = from_plan(&compiled.objects, "out/");
-    let pairs: Vec<_> = objects
-        .iter()
-        .map(|o| (&o.value, o.origin.clone()))
-        .collect();
+    let pairs = plan_objects(&compiled.objects, "out/");
     let report = audit(
         &pairs,
         &TenancyFacts::from_model(&compiled.model, "2026-12-04"),
@@ -296,11 +288,7 @@ fn a_namespace_without_isolation_is_open_to_every_tenant() {
         },
     );
     let compiled = compile(&sources, &templates).unwrap();
-    let objects = from_plan(&compiled.objects, "out/");
-    let pairs: Vec<_> = objects
-        .iter()
-        .map(|o| (&o.value, o.origin.clone()))
-        .collect();
+    let pairs = plan_objects(&compiled.objects, "out/");
     let report = audit(
         &pairs,
         &TenancyFacts::from_model(&compiled.model, "2026-12-04"),

@@ -2,7 +2,7 @@
 //! and the reachability matrix against hand-computed expectations.
 
 use tenet::load::Sources;
-use tenet::manifests::from_plan;
+use tenet::manifests::plan_objects;
 use tenet::netpolicy::NetworkView;
 use tenet::pipeline::{Compiled, compile};
 use tenet::templates::TemplateSet;
@@ -280,8 +280,8 @@ spec: {tenant: initech}
 fn net_matrix_matches_hand_computed_reachability() {
     let sources = Sources::in_memory("tenants", &[("all.yaml", THREE_TENANTS)]);
     let compiled = compile(&sources, &TemplateSet::embedded()).unwrap_or_else(|d| panic!("{d}"));
-    let objects = from_plan(&compiled.objects, "out/");
-    let view = NetworkView::from_objects(objects.iter().map(|o| &o.value));
+    let objects = plan_objects(&compiled.objects, "out/");
+    let view = NetworkView::from_objects(objects.iter().map(|(value, _)| *value));
     let namespaces = [
         "acme-db",
         "acme-tools",
@@ -345,11 +345,7 @@ fn one_sided_allow_from_is_refused() {
 fn a_mutual_cross_tenant_path_passes_the_audit() {
     let sources = Sources::in_memory("tenants", &[("all.yaml", THREE_TENANTS)]);
     let compiled = compile(&sources, &TemplateSet::embedded()).unwrap_or_else(|d| panic!("{d}"));
-    let objects = from_plan(&compiled.objects, "out/");
-    let pairs: Vec<_> = objects
-        .iter()
-        .map(|o| (&o.value, o.origin.clone()))
-        .collect();
+    let pairs = plan_objects(&compiled.objects, "out/");
     let report = tenet::audit::audit(
         &pairs,
         &tenet::audit::TenancyFacts::from_model(&compiled.model, "2026-12-04"),
