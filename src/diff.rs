@@ -558,12 +558,12 @@ fn join_words(words: &[&str]) -> String {
 /// The "Access changes" section: who gains or loses which access between the old tree and the
 /// new plan, risky gains first. Says so when the YAML changes but no one's access does.
 pub fn access_change_lines(
-    old: &[crate::manifests::ManifestObject],
-    new: &[crate::manifests::ManifestObject],
+    old: &[(&serde_json::Value, crate::rbac::ObjectOrigin)],
+    new: &[(&serde_json::Value, crate::rbac::ObjectOrigin)],
 ) -> Vec<String> {
     use crate::rbac::{Evaluator, diff_effective_permissions};
-    let evaluator = |objects: &[crate::manifests::ManifestObject]| {
-        Evaluator::from_objects(objects.iter().map(|o| (&o.value, o.origin.clone())), true).0
+    let evaluator = |objects: &[(&serde_json::Value, crate::rbac::ObjectOrigin)]| {
+        Evaluator::from_objects(objects.iter().cloned(), true).0
     };
     let changes = diff_effective_permissions(&evaluator(old), &evaluator(new));
     let mut risky = Vec::new();

@@ -84,17 +84,11 @@ pub fn plan_objects<'a>(
         .collect()
 }
 
-/// The planned objects as manifest objects, origins pointing at their future files.
-pub fn from_plan(objects: &[PlannedObject], prefix: &str) -> Vec<ManifestObject> {
+/// Manifest objects, borrowed, in the form the audit and the evaluator take.
+pub fn borrowed(objects: &[ManifestObject]) -> Vec<(&Value, ObjectOrigin)> {
     objects
         .iter()
-        .map(|object| ManifestObject {
-            value: object.value.clone(),
-            origin: ObjectOrigin {
-                file: format!("{prefix}{}", object.path),
-                input: object.source.clone(),
-            },
-        })
+        .map(|o| (&o.value, o.origin.clone()))
         .collect()
 }
 

@@ -621,7 +621,10 @@ fn access_changes_of_the_fixture_pair() {
     let after = plan_of(&after_tenants(), Some(&after_templates()));
     let (old, _) = tenet::manifests::parse_tree(&as_tree(&before), "out/");
     let (new, _) = tenet::manifests::parse_tree(&as_tree(&after), "out/");
-    let lines = tenet::diff::access_change_lines(&old, &new);
+    let lines = tenet::diff::access_change_lines(
+        &tenet::manifests::borrowed(&old),
+        &tenet::manifests::borrowed(&new),
+    );
     insta::assert_snapshot!(lines.join("\n"));
 }
 
@@ -630,7 +633,10 @@ fn a_yaml_change_that_changes_no_access_says_so() {
     let plan = plan_of(&before_tenants(), None);
     let (objects, _) = tenet::manifests::parse_tree(&as_tree(&plan), "out/");
     assert_eq!(
-        tenet::diff::access_change_lines(&objects, &objects),
+        tenet::diff::access_change_lines(
+            &tenet::manifests::borrowed(&objects),
+            &tenet::manifests::borrowed(&objects)
+        ),
         ["no one's access changes"]
     );
 }

@@ -19,7 +19,7 @@ use tenet::load::{
     GitError, Sources, load_output_tree_at_revision, load_sources, load_templates,
     load_untracked_files,
 };
-use tenet::manifests::{from_plan, parse_tree, plan_objects};
+use tenet::manifests::{borrowed, parse_tree, plan_objects};
 use tenet::pipeline::{Compiled, compile, validate_sources};
 use tenet::templates::TemplateSet;
 use tenet::write::{WriteError, create_files, read_output_tree, write_plan};
@@ -538,8 +538,8 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
     let out_prefix = format!("{}/", input.out.display());
     let (old_objects, _) = parse_tree(&old, &out_prefix);
     report.access_changes = Some(access_change_lines(
-        &old_objects,
-        &from_plan(&compiled.objects, &out_prefix),
+        &borrowed(&old_objects),
+        &plan_objects(&compiled.objects, &out_prefix),
     ));
     let mut options = FormatOptions::new(&input.out.to_string_lossy());
     options.base = args.base.clone();

@@ -9,7 +9,7 @@ use clap::Args;
 
 use tenet::audit::{TenancyFacts, audit, render_json, render_report, today_utc};
 use tenet::load::{load_sources, read_text_argument};
-use tenet::manifests::{ManifestObject, parse_tree, plan_objects};
+use tenet::manifests::{ManifestObject, borrowed, parse_tree, plan_objects};
 use tenet::netpolicy::{NetworkView, render_matrix};
 use tenet::pipeline::validate_sources;
 use tenet::rbac::{
@@ -406,10 +406,7 @@ pub fn audit_command(args: &AuditArgs, printer: &Printer) -> u8 {
                 today,
                 ..TenancyFacts::default()
             };
-            let pairs: Vec<_> = parsed
-                .iter()
-                .map(|o| (&o.value, o.origin.clone()))
-                .collect();
+            let pairs = borrowed(&parsed);
             (pairs, facts)
         }
         None => {
