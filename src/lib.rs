@@ -5,6 +5,8 @@
 //! [`render`] → [`canonical`] → [`plan`] → [`write`]. [`pipeline::compile`] runs the pure
 //! stages in one call. Only `load` and `write` touch the filesystem; nothing here prints.
 //! [`scaffold`] builds the files of a new repository for `tenet init`; `write` creates them.
+//! [`record`] describes what a run left in `out/`, so that the next run with the same inputs
+//! can skip the work when nothing changed.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod audit;
@@ -25,6 +27,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod quantity;
 pub mod rbac;
+pub mod record;
 pub mod render;
 pub mod scaffold;
 pub mod schema;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
+use crate::record::{self, EntryKind, OutputRecord, RECORD_FILE, Stamp, StampedPath};
 
 /// Input files larger than this are refused: real tenant files are far smaller, and reading a
 /// runaway file would only waste memory.
@@ -294,41 +295,243 @@ fn span_at(bytes: &[u8], pos: usize) -> Span {
     }
 }
 
+/// A folder or regular file found under an output directory.
+struct FoundEntry {
+    /// `/`-separated, relative to the output directory.
+    relative: String,
+    path: PathBuf,
+    is_folder: bool,
+    /// Folders are stamped before they are listed, so an entry added later changes the stamp.
+    folder_stamp: Option<Stamp>,
+}
+
+/// Every folder and regular file below `out`, sorted by relative path; hidden entries (the
+/// lock, the record, staged files) and names that are not UTF-8 are skipped, symlinks are not
+/// followed.
+fn walk_output(out: &Path) -> std::io::Result<Vec<FoundEntry>> {
+    let mut found = Vec::new();
+    let mut pending = vec![(String::new(), out.to_path_buf())];
+    while let Some((prefix, dir)) = pending.pop() {
+        for entry in fs::read_dir(&dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            if is_hidden(&name) {
+                continue;
+            }
+            let Some(name) = name.to_str() else {
+                continue;
+            };
+            let relative = if prefix.is_empty() {
+                name.to_string()
+            } else {
+                format!("{prefix}/{name}")
+            };
+            let file_type = entry.file_type()?;
+            let path = entry.path();
+            if file_type.is_dir() {
+                let folder_stamp = fs::symlink_metadata(&path).ok().and_then(|m| Stamp::of(&m));
+                pending.push((relative.clone(), path.clone()));
+                found.push(FoundEntry {
+                    relative,
+                    path,
+                    is_folder: true,
+                    folder_stamp,
+                });
+            } else if file_type.is_file() {
+                found.push(FoundEntry {
+                    relative,
+                    path,
+                    is_folder: false,
+                    folder_stamp: None,
+                });
+            }
+        }
+    }
+    found.sort_by(|a, b| a.relative.cmp(&b.relative));
+    Ok(found)
+}
+
 /// The files tenet finds under an output directory, for comparing with a fresh plan.
 /// Returns paths relative to `out`, `/`-separated, and their bytes; hidden files are skipped.
 pub fn load_output_tree(out: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
-    let mut paths = Vec::new();
+    Ok(load_output_tree_stamped(out)?.0)
+}
+
+/// [`load_output_tree`], and the stamps of every folder and file as they were before their
+/// contents were read (`None` where the platform gives no stamps). The stamps let a run that
+/// finds the directory up to date save an [`OutputRecord`].
+pub fn load_output_tree_stamped(out: &Path) -> std::io::Result<OutputTreeContents> {
     if !out.exists() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Some(Vec::new())));
     }
-    for entry in WalkDir::new(out)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()))
-    {
-        let entry = entry.map_err(std::io::Error::other)?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let relative: PathBuf = entry
-            .path()
-            .strip_prefix(out)
-            .map_err(std::io::Error::other)?
-            .to_path_buf();
-        let Some(relative) = relative.to_str() else {
-            continue;
-        };
-        paths.push((
-            relative.replace(std::path::MAIN_SEPARATOR, "/"),
-            entry.into_path(),
-        ));
-    }
+    let found = walk_output(out)?;
+    let files: Vec<&FoundEntry> = found.iter().filter(|f| !f.is_folder).collect();
     // The walk is cheap; reading tens of thousands of small files is not: read on all cores.
-    crate::parallel::map_ordered(&paths, 256, |(relative, path)| {
-        fs::read(path).map(|bytes| (relative.clone(), bytes))
+    let read = crate::parallel::map_ordered(&files, 256, |found| {
+        use std::io::Read;
+        let mut file = fs::File::open(&found.path)?;
+        let stamp = file.metadata().ok().and_then(|m| Stamp::of(&m));
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        Ok((found.relative.clone(), stamp, bytes))
     })
     .into_iter()
-    .collect()
+    .collect::<std::io::Result<Vec<_>>>()?;
+    let mut stamps = Some(Vec::with_capacity(found.len()));
+    let folders = found.iter().filter(|f| f.is_folder);
+    for (relative, is_folder, stamp) in folders.map(|f| (&f.relative, true, f.folder_stamp)).chain(
+        read.iter()
+            .map(|(relative, stamp, _)| (relative, false, *stamp)),
+    ) {
+        stamps = stamps.zip(stamp).map(|(mut all, stamp)| {
+            all.push(StampedPath {
+                path: relative.clone(),
+                is_folder,
+                stamp,
+            });
+            all
+        });
+    }
+    let contents = read
+        .into_iter()
+        .map(|(relative, _, bytes)| (relative, bytes))
+        .collect();
+    Ok((contents, stamps))
+}
+
+/// The files of an output directory with their bytes, and the stamps of its folders and files.
+pub type OutputTreeContents = (Vec<(String, Vec<u8>)>, Option<Vec<StampedPath>>);
+
+/// The stamps of every folder and file under `out`, without reading any file; `None` where the
+/// platform gives no stamps.
+pub fn stamp_output_tree(out: &Path) -> std::io::Result<Option<Vec<StampedPath>>> {
+    let found = walk_output(out)?;
+    let stamps = crate::parallel::map_ordered(&found, 512, |found| {
+        let stamp = match found.folder_stamp {
+            Some(stamp) => Some(stamp),
+            None => Stamp::of(&fs::symlink_metadata(&found.path)?),
+        };
+        Ok(stamp.map(|stamp| StampedPath {
+            path: found.relative.clone(),
+            is_folder: found.is_folder,
+            stamp,
+        }))
+    });
+    stamps
+        .into_iter()
+        .collect::<std::io::Result<Option<Vec<_>>>>()
+}
+
+/// Records larger than this are ignored (a record lists each output file on one short line).
+const MAX_RECORD_BYTES: u64 = 1 << 30;
+
+/// The output directory's record and its modification time in nanoseconds, if there is a
+/// readable record in the current format.
+pub fn read_output_record(out: &Path) -> Option<(OutputRecord, i128)> {
+    use std::io::Read;
+    let file = fs::File::open(out.join(RECORD_FILE)).ok()?;
+    let stamp = Stamp::of(&file.metadata().ok()?)?;
+    let mut text = String::new();
+    file.take(MAX_RECORD_BYTES).read_to_string(&mut text).ok()?;
+    Some((OutputRecord::parse(&text)?, stamp.modified_ns))
+}
+
+/// How a record that still describes its output directory was shown to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    /// Whether some entry needed more than its stamp (a recent file, a folder whose stamp
+    /// changed): saving the record again makes the next run cheaper.
+    pub worth_saving: bool,
+}
+
+/// Checks that `out` still holds exactly what `record` (saved at `record_ns`) lists: every
+/// entry's stamp matches, recent files match their hash, and folders whose stamp changed (and
+/// `out` itself) hold the listed names and no others. Sets each entry's stamp to the current
+/// one. `None` when anything differs; the record is then of no use.
+pub fn verify_output_record(
+    out: &Path,
+    record: &mut OutputRecord,
+    record_ns: i128,
+) -> Option<Verified> {
+    let entries = &record.entries;
+    // The names directly inside folder `relative` ("" for `out` itself). Entries are sorted by
+    // path, so a folder's descendants are one contiguous run.
+    let children = |relative: &str| -> Vec<&str> {
+        let prefix = if relative.is_empty() {
+            String::new()
+        } else {
+            format!("{relative}/")
+        };
+        let start = entries.partition_point(|e| e.path.as_str() < prefix.as_str());
+        entries[start..]
+            .iter()
+            .take_while(|e| e.path.starts_with(&prefix))
+            .map(|e| &e.path[prefix.len()..])
+            .filter(|name| !name.contains('/'))
+            .collect()
+    };
+    let lists = |dir: &Path, relative: &str| -> bool {
+        let mut expected = children(relative);
+        expected.sort_unstable();
+        let Ok(listing) = fs::read_dir(dir) else {
+            return false;
+        };
+        let mut names = Vec::with_capacity(expected.len());
+        for entry in listing {
+            let Ok(entry) = entry else {
+                return false;
+            };
+            let name = entry.file_name();
+            if is_hidden(&name) {
+                continue;
+            }
+            match name.into_string() {
+                Ok(name) => names.push(name),
+                Err(_) => return false,
+            }
+        }
+        names.sort_unstable();
+        names
+            .iter()
+            .map(String::as_str)
+            .eq(expected.iter().copied())
+    };
+    if !entries.is_sorted_by(|a, b| a.path < b.path) || !lists(out, "") {
+        return None;
+    }
+    let checked = crate::parallel::map_ordered(entries, 512, |entry| {
+        let path = out.join(&entry.path);
+        let metadata = fs::symlink_metadata(&path).ok()?;
+        let stamp = Stamp::of(&metadata)?;
+        let racy = stamp.is_racy(record_ns);
+        match entry.kind {
+            EntryKind::Folder => {
+                if !metadata.is_dir() {
+                    return None;
+                }
+                let changed = stamp != entry.stamp || racy;
+                (!changed || lists(&path, &entry.path)).then_some((stamp, changed))
+            }
+            EntryKind::Generated | EntryKind::Foreign => {
+                if !metadata.is_file() || stamp != entry.stamp {
+                    return None;
+                }
+                if racy {
+                    let expected = entry.sha256?;
+                    (record::sha256(&fs::read(&path).ok()?) == expected).then_some((stamp, true))
+                } else {
+                    Some((stamp, false))
+                }
+            }
+        }
+    });
+    let mut worth_saving = false;
+    for (entry, checked) in record.entries.iter_mut().zip(checked) {
+        let (stamp, needed_more) = checked?;
+        worth_saving |= needed_more;
+        entry.stamp = stamp;
+    }
+    Some(Verified { worth_saving })
 }
 
 /// Reads template overrides from `dir`: every `*.j2` file there replaces the embedded
@@ -648,4 +851,19 @@ pub fn read_text_argument(path: &Path) -> std::io::Result<String> {
         return Ok(text);
     }
     fs::read_to_string(path)
+}
+
+/// What identifies the running tenet executable: its path, size and modification time. Part
+/// of an [`OutputRecord`]'s key, so that a rebuilt or upgraded tenet never trusts a record
+/// that an older one saved. `None` when the executable cannot be found.
+pub fn executable_identity() -> Option<String> {
+    let path = std::env::current_exe().ok()?;
+    let stamp = Stamp::of(&fs::metadata(&path).ok()?)?;
+    Some(format!(
+        "{} {} {} {}",
+        path.display(),
+        stamp.size,
+        stamp.modified_ns,
+        stamp.inode
+    ))
 }

@@ -178,8 +178,7 @@ pull request with `tenet diff`: the Kubernetes objects the change adds, changes 
 `templates/` holds tenet's default templates; edit them to change what is generated.
 "#;
 
-const GITIGNORE: &str =
-    "# tenet's lock file, held while `tenet generate` writes out/.\nout/.tenet.lock\n";
+const GITIGNORE: &str = "# tenet's lock file, held while `tenet generate` writes out/, and its record of what it wrote.\nout/.tenet.lock\nout/.tenet-record\n";
 
 /// Every file of a new repository by its path relative to the repository root, with `/` as
 /// separator.
@@ -238,5 +237,10 @@ mod tests {
             assert!(files.contains_key(&format!("templates/{name}")), "{name}");
         }
         assert!(files[".gitignore"].lines().any(|l| l == "out/.tenet.lock"));
+        assert!(
+            files[".gitignore"]
+                .lines()
+                .any(|l| l == "out/.tenet-record")
+        );
     }
 }

@@ -12,8 +12,9 @@ use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::load::load_output_tree;
+use crate::load::{load_output_tree, load_output_tree_stamped, stamp_output_tree};
 use crate::plan::{Plan, TreeChanges};
+use crate::record::{OutputRecord, RECORD_FILE, StampedPath, entries_for};
 
 /// The lock file that serialises concurrent runs. Hidden, so tenet never lists it as output.
 pub const LOCK_FILE: &str = ".tenet.lock";
@@ -39,6 +40,9 @@ pub enum WriteError {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteReport {
     pub changes: TreeChanges,
+    /// The stamps of every folder and file in the output directory once written (`None` where
+    /// the platform gives none, or they could not be taken), for [`OutputLock::record_plan`].
+    pub stamps: Option<Vec<StampedPath>>,
 }
 
 /// Called before every filesystem step of the transaction with the step's name and path.
@@ -67,7 +71,7 @@ pub fn read_output_tree(out: &Path) -> Result<BTreeMap<String, Vec<u8>>, WriteEr
 
 /// Writes `plan` into `out`, creating it when missing.
 pub fn write_plan(plan: &Plan, out: &Path) -> Result<WriteReport, WriteError> {
-    write_plan_with_faults(plan, out, &mut no_faults)
+    lock_output(out)?.write_plan(plan, &mut no_faults)
 }
 
 /// [`write_plan`] with a hook before each filesystem step, for testing failure at every step.
@@ -76,46 +80,138 @@ pub fn write_plan_with_faults(
     out: &Path,
     fault: FaultHook<'_>,
 ) -> Result<WriteReport, WriteError> {
-    fs::create_dir_all(out).map_err(io_error("create", out))?;
+    lock_output(out)?.write_plan(plan, fault)
+}
+
+/// An output directory locked by this run: until it is dropped, no other tenet run writes
+/// there (other runs wait for it).
+pub struct OutputLock<'a> {
+    out: &'a Path,
+    _file: File,
+}
+
+fn open_lock_file(out: &Path) -> Result<File, WriteError> {
     let lock_path = out.join(LOCK_FILE);
-    let lock = File::options()
+    File::options()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&lock_path)
-        .map_err(io_error("create the lock file", &lock_path))?;
-    lock.lock().map_err(io_error("lock", &lock_path))?;
+        .map_err(io_error("create the lock file", &lock_path))
+}
 
-    let existing = read_output_tree(out)?;
-    let changes = plan.changes_against(&existing);
-    if !changes.conflicts.is_empty() {
-        return Err(WriteError::Conflict {
-            paths: changes
-                .conflicts
-                .iter()
-                .map(|p| out.join(p).display().to_string())
-                .collect(),
-        });
+/// Locks `out`, creating it when missing; waits while another run holds the lock.
+pub fn lock_output(out: &Path) -> Result<OutputLock<'_>, WriteError> {
+    fs::create_dir_all(out).map_err(io_error("create", out))?;
+    let file = open_lock_file(out)?;
+    file.lock()
+        .map_err(io_error("lock", &out.join(LOCK_FILE)))?;
+    Ok(OutputLock { out, _file: file })
+}
+
+/// Locks an existing `out` if that can be done at once; `None` when it is missing, read-only
+/// or held by another run. For saving a record, which is never worth waiting for.
+pub fn try_lock_output(out: &Path) -> Option<OutputLock<'_>> {
+    if !out.is_dir() {
+        return None;
     }
-    let mut transaction = Transaction {
-        out,
-        fault,
-        created_dirs: Vec::new(),
-        staged: Vec::new(),
-        staged_moved: 0,
-        known_dirs: std::collections::HashSet::new(),
-        backed_up: Vec::new(),
-        placed: Vec::new(),
-    };
-    match transaction.run(plan, &changes) {
-        Ok(()) => {
-            transaction.finish(&changes);
-            drop(lock);
-            Ok(WriteReport { changes })
+    let file = open_lock_file(out).ok()?;
+    file.try_lock().ok()?;
+    Some(OutputLock { out, _file: file })
+}
+
+impl OutputLock<'_> {
+    /// Brings the locked directory in line with `plan`, as one transaction. A record of an
+    /// earlier run is removed before anything changes.
+    pub fn write_plan(&self, plan: &Plan, fault: FaultHook<'_>) -> Result<WriteReport, WriteError> {
+        let out = self.out;
+        let (existing, stamps_before) =
+            load_output_tree_stamped(out).map_err(io_error("read", out))?;
+        let existing: BTreeMap<String, Vec<u8>> = existing.into_iter().collect();
+        let changes = plan.changes_against(&existing);
+        drop(existing);
+        if !changes.conflicts.is_empty() {
+            return Err(WriteError::Conflict {
+                paths: changes
+                    .conflicts
+                    .iter()
+                    .map(|p| out.join(p).display().to_string())
+                    .collect(),
+            });
         }
-        Err(err) => {
-            transaction.roll_back();
-            Err(err)
+        if changes.is_empty() {
+            return Ok(WriteReport {
+                changes,
+                stamps: stamps_before,
+            });
+        }
+        self.forget_record()?;
+        let mut transaction = Transaction {
+            out,
+            fault,
+            created_dirs: Vec::new(),
+            staged: Vec::new(),
+            staged_moved: 0,
+            known_dirs: std::collections::HashSet::new(),
+            backed_up: Vec::new(),
+            placed: Vec::new(),
+        };
+        match transaction.run(plan, &changes) {
+            Ok(()) => {
+                transaction.finish(&changes);
+                // Stamps are only an optimisation for the next run: failing to take them
+                // fails nothing.
+                let stamps = stamp_output_tree(out).ok().flatten();
+                Ok(WriteReport { changes, stamps })
+            }
+            Err(err) => {
+                transaction.roll_back();
+                Err(err)
+            }
+        }
+    }
+
+    /// Saves `record` as the directory's record, replacing any earlier one in one rename.
+    /// A record whose paths the format cannot carry is not saved (and any earlier one removed).
+    pub fn save_record(&self, record: &OutputRecord) -> Result<(), WriteError> {
+        let Some(text) = record.to_text() else {
+            return self.forget_record();
+        };
+        let path = self.out.join(RECORD_FILE);
+        let staged = sibling(&path, STAGED_SUFFIX);
+        fs::write(&staged, text).map_err(io_error("write", &staged))?;
+        fs::rename(&staged, &path).map_err(|err| {
+            let _ = fs::remove_file(&staged);
+            io_error("rename", &path)(err)
+        })
+    }
+
+    /// Saves a record of `plan` as written, from the stamps a write or a comparison took:
+    /// `header` gives the key and warnings, the entries are built here.
+    pub fn record_plan(
+        &self,
+        plan: &Plan,
+        stamps: Vec<StampedPath>,
+        header: OutputRecord,
+    ) -> Result<(), WriteError> {
+        let now_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i128);
+        let read = |relative: &str| fs::read(self.out.join(relative)).ok();
+        match entries_for(plan, stamps, now_ns, read) {
+            Some(entries) => self.save_record(&OutputRecord { entries, ..header }),
+            None => self.forget_record(),
+        }
+    }
+
+    /// Removes the directory's record, if any: the next run takes the full path.
+    pub fn forget_record(&self) -> Result<(), WriteError> {
+        let path = self.out.join(RECORD_FILE);
+        match fs::remove_file(&path) {
+            Err(err) if err.kind() != io::ErrorKind::NotFound => {
+                Err(io_error("remove", &path)(err))
+            }
+            _ => Ok(()),
         }
     }
 }

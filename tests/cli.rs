@@ -75,10 +75,21 @@ fn generate_writes_out_and_reports_counts() {
 fn unchanged_files_keep_their_modification_time() {
     let repo = scratch();
     tenet(repo.path()).arg("generate").assert().success();
-    let before = snapshot_tree(&repo.path().join("out"));
+    let out = repo.path().join("out");
+    // The record of the run is tenet's own bookkeeping, saved again when that saves work.
+    let output_files = || {
+        let mut files = snapshot_tree(&out);
+        files.remove(&out.join(".tenet-record"));
+        files
+    };
+    let before = output_files();
     std::thread::sleep(std::time::Duration::from_millis(20));
+    // With the record (the shortcut), and without it (compile and compare every file).
     tenet(repo.path()).arg("generate").assert().success();
-    assert_eq!(before, snapshot_tree(&repo.path().join("out")));
+    assert_eq!(before, output_files());
+    fs::remove_file(out.join(".tenet-record")).unwrap();
+    tenet(repo.path()).arg("generate").assert().success();
+    assert_eq!(before, output_files());
 }
 
 #[test]

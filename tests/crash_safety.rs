@@ -10,6 +10,7 @@ use std::process::Command;
 use tenet::load::Sources;
 use tenet::pipeline::compile;
 use tenet::plan::{GENERATED_MARKER, Plan};
+use tenet::record::RECORD_FILE;
 use tenet::templates::TemplateSet;
 use tenet::write::{LOCK_FILE, write_plan, write_plan_with_faults};
 
@@ -17,7 +18,8 @@ use tenet::write::{LOCK_FILE, write_plan, write_plan_with_faults};
 #[allow(dead_code)]
 mod synth;
 
-/// Every file below `dir` (hidden ones too, except the lock file) and every directory.
+/// Every file below `dir` (hidden ones too, except the lock file and the record of the last
+/// run, which `generate` saves after its write) and every directory.
 fn tree(dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
     let mut all = BTreeMap::new();
     for entry in walkdir::WalkDir::new(dir).min_depth(1) {
@@ -28,7 +30,7 @@ fn tree(dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        if relative == LOCK_FILE {
+        if relative == LOCK_FILE || relative == RECORD_FILE {
             continue;
         }
         let bytes = entry

@@ -4,6 +4,7 @@
 mod rbac;
 mod report;
 
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -16,13 +17,17 @@ use tenet::diff_format::{
     FormatOptions, render_json, render_markdown, render_patch, render_summary, render_text,
 };
 use tenet::load::{
-    GitError, Sources, load_output_tree_at_revision, load_sources, load_templates,
-    load_untracked_files,
+    GitError, Sources, executable_identity, load_output_tree_at_revision, load_output_tree_stamped,
+    load_sources, load_templates, load_untracked_files, read_output_record, verify_output_record,
 };
 use tenet::manifests::{borrowed, parse_tree, plan_objects};
 use tenet::pipeline::{Compiled, compile, validate_sources};
+use tenet::plan::TreeChanges;
+use tenet::record::{EntryKind, OutputRecord, RECORD_FILE, input_key};
 use tenet::templates::TemplateSet;
-use tenet::write::{WriteError, create_files, read_output_tree, write_plan};
+use tenet::write::{
+    WriteError, create_files, lock_output, no_faults, read_output_tree, try_lock_output,
+};
 
 use report::{Style, render_diagnostic};
 
@@ -291,6 +296,25 @@ impl Printer {
         }
     }
 
+    fn audit_warnings(&self, warnings: &[String]) {
+        if !self.quiet {
+            for warning in warnings {
+                eprintln!("warning: {warning}");
+            }
+        }
+    }
+
+    /// With `--verbose`, says that the output record made compiling unnecessary.
+    fn took_shortcut(&self, out: &Path) {
+        if self.verbose {
+            eprintln!(
+                "tenet: {} is unchanged since the last run with the same input ({}); nothing to compile",
+                out.display(),
+                out.join(RECORD_FILE).display()
+            );
+        }
+    }
+
     fn status(&self, line: &str) {
         if !self.quiet {
             println!("{line}");
@@ -393,11 +417,16 @@ fn validate(args: &TenantsArg, printer: &Printer) -> u8 {
     }
 }
 
-/// Runs the audit over a compilation; prints warnings and violations to stderr. Returns
-/// whether it passed.
-fn run_audit(compiled: &Compiled, out: &Path, switch: &AuditSwitch, printer: &Printer) -> bool {
+/// Runs the audit over a compilation; prints warnings and violations to stderr. Returns the
+/// warnings when it passed (none when it was skipped), `None` when it failed.
+fn run_audit(
+    compiled: &Compiled,
+    out: &Path,
+    switch: &AuditSwitch,
+    printer: &Printer,
+) -> Option<Vec<String>> {
     if switch.no_audit {
-        return true;
+        return Some(Vec::new());
     }
     let pairs = plan_objects(&compiled.objects, &format!("{}/", out.display()));
     let report = audit(
@@ -409,16 +438,88 @@ fn run_audit(compiled: &Compiled, out: &Path, switch: &AuditSwitch, printer: &Pr
         eprintln!(
             "  help: fix the input or templates, or accept a finding with an Exception document (see README)"
         );
-    } else if !printer.quiet {
-        for warning in &report.warnings {
-            eprintln!("warning: {warning}");
-        }
+        return None;
     }
-    report.passed()
+    printer.audit_warnings(&report.warnings);
+    Some(report.warnings)
+}
+
+/// The key of this run's output record: everything the output and the messages depend on.
+/// `None` (no shortcut) when loading reported anything, or the executable is unknown.
+fn record_key(inputs: &Inputs, args: &InputArgs, switch: &AuditSwitch) -> Option<String> {
+    if !inputs.load_diagnostics.0.is_empty() {
+        return None;
+    }
+    let executable = executable_identity()?;
+    let templates = args
+        .templates
+        .as_ref()
+        .map_or_else(String::new, |dir| dir.display().to_string());
+    Some(input_key(
+        &inputs.sources,
+        &inputs.templates,
+        &[
+            ("executable", &executable),
+            ("date", &today_utc()),
+            ("audit", if switch.no_audit { "off" } else { "on" }),
+            ("tenants", &args.tenants.tenants.display().to_string()),
+            ("templates", &templates),
+            ("out", &args.out.display().to_string()),
+        ],
+    ))
+}
+
+/// When `out` holds a record with this key and every file and folder still matches it, the
+/// record (with current stamps, for saving again when `worth_saving`); else `None`.
+fn trusted_record(out: &Path, key: &str) -> Option<(OutputRecord, bool)> {
+    let (mut record, record_ns) = read_output_record(out)?;
+    if record.key != key {
+        return None;
+    }
+    let verified = verify_output_record(out, &mut record, record_ns)?;
+    Some((record, verified.worth_saving))
+}
+
+/// What a trusted record says about out/: every generated file unchanged, foreign ones kept.
+fn unchanged_by_record(record: &OutputRecord) -> TreeChanges {
+    TreeChanges {
+        unchanged: record
+            .entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::Generated)
+            .map(|e| e.path.clone())
+            .collect(),
+        foreign: record.foreign().map(str::to_string).collect(),
+        ..TreeChanges::default()
+    }
 }
 
 fn generate(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
     let inputs = Inputs::load(&args.tenants.tenants, args.templates.as_deref());
+    let key = record_key(&inputs, args, switch);
+    // The shortcut: the same inputs, and out/ exactly as the last run left it. The lock is
+    // taken only where a record exists, so invalid input never creates out/.
+    let mut held = None;
+    if let Some(key) = key.as_deref()
+        && args.out.join(RECORD_FILE).is_file()
+    {
+        let lock = match lock_output(&args.out) {
+            Ok(lock) => lock,
+            Err(err) => return write_failed(&err),
+        };
+        if let Some((record, worth_saving)) = trusted_record(&args.out, key) {
+            printer.took_shortcut(&args.out);
+            printer.diagnostics(&Diagnostics(record.warnings.clone()), &inputs);
+            printer.audit_warnings(&record.audit_warnings);
+            if worth_saving {
+                // Only saves work next time; a failure changes nothing.
+                let _ = lock.save_record(&record);
+            }
+            print_written(args, &unchanged_by_record(&record), printer);
+            return EXIT_OK;
+        }
+        held = Some(lock);
+    }
     let compiled = match inputs.compile() {
         Ok(compiled) => {
             printer.diagnostics(&compiled.warnings, &inputs);
@@ -429,56 +530,78 @@ fn generate(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
             return EXIT_ERROR;
         }
     };
-    if !run_audit(&compiled, &args.out, switch, printer) {
+    let Some(audit_warnings) = run_audit(&compiled, &args.out, switch, printer) else {
         eprintln!("tenet: the audit failed; nothing was written");
         return EXIT_CHANGES;
-    }
-    match write_plan(&compiled.plan, &args.out) {
+    };
+    let lock = match held.map_or_else(|| lock_output(&args.out), Ok) {
+        Ok(lock) => lock,
+        Err(err) => return write_failed(&err),
+    };
+    match lock.write_plan(&compiled.plan, &mut no_faults) {
         Ok(report) => {
-            let changes = &report.changes;
-            for foreign in &changes.foreign {
-                if !printer.quiet {
+            print_written(args, &report.changes, printer);
+            if let (Some(key), Some(stamps)) = (key, report.stamps) {
+                let header = OutputRecord {
+                    key,
+                    warnings: compiled.warnings.0.clone(),
+                    audit_warnings,
+                    entries: Vec::new(),
+                };
+                if let Err(err) = lock.record_plan(&compiled.plan, stamps, header) {
                     eprintln!(
-                        "warning: {}: not generated by tenet; left alone",
-                        args.out.join(foreign).display()
+                        "warning: {err}; out/ is complete, but the next run will compare every file"
                     );
                 }
             }
-            if printer.verbose {
-                for (verb, paths) in [
-                    ("created", &changes.create),
-                    ("updated", &changes.update),
-                    ("removed", &changes.remove),
-                ] {
-                    for path in paths {
-                        eprintln!("{verb} {}", args.out.join(path).display());
-                    }
-                }
-            }
-            printer.status(&format!(
-                "tenet: {} created, {} updated, {} removed, {} unchanged in {}",
-                changes.create.len(),
-                changes.update.len(),
-                changes.remove.len(),
-                changes.unchanged.len(),
-                args.out.display()
-            ));
             EXIT_OK
         }
-        Err(err) => {
-            eprintln!("error: {err}");
-            if let WriteError::Conflict { .. } = err {
-                eprintln!(
-                    "  help: move those files out of the output directory, or delete them, then run again"
-                );
-            } else {
-                eprintln!(
-                    "  help: the output directory was left as it was; fix the problem and run again"
-                );
-            }
-            EXIT_ERROR
+        Err(err) => write_failed(&err),
+    }
+}
+
+fn write_failed(err: &WriteError) -> u8 {
+    eprintln!("error: {err}");
+    if let WriteError::Conflict { .. } = err {
+        eprintln!(
+            "  help: move those files out of the output directory, or delete them, then run again"
+        );
+    } else {
+        eprintln!("  help: the output directory was left as it was; fix the problem and run again");
+    }
+    EXIT_ERROR
+}
+
+/// Prints what `generate` did: warnings about foreign files, each file with `--verbose`, then
+/// the counts.
+fn print_written(args: &InputArgs, changes: &TreeChanges, printer: &Printer) {
+    for foreign in &changes.foreign {
+        if !printer.quiet {
+            eprintln!(
+                "warning: {}: not generated by tenet; left alone",
+                args.out.join(foreign).display()
+            );
         }
     }
+    if printer.verbose {
+        for (verb, paths) in [
+            ("created", &changes.create),
+            ("updated", &changes.update),
+            ("removed", &changes.remove),
+        ] {
+            for path in paths {
+                eprintln!("{verb} {}", args.out.join(path).display());
+            }
+        }
+    }
+    printer.status(&format!(
+        "tenet: {} created, {} updated, {} removed, {} unchanged in {}",
+        changes.create.len(),
+        changes.update.len(),
+        changes.remove.len(),
+        changes.unchanged.len(),
+        args.out.display()
+    ));
 }
 
 fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
@@ -533,7 +656,7 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
             }
         },
     };
-    let audit_passed = run_audit(&compiled, &input.out, &args.audit, printer);
+    let audit_passed = run_audit(&compiled, &input.out, &args.audit, printer).is_some();
     let mut report = diff_trees(&old, &compiled.plan);
     let out_prefix = format!("{}/", input.out.display());
     let (old_objects, _) = parse_tree(&old, &out_prefix);
@@ -572,31 +695,31 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
 
 fn check(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
     let inputs = Inputs::load(&args.tenants.tenants, args.templates.as_deref());
-    let compiled = match inputs.compile() {
-        Ok(compiled) => compiled,
-        Err(diagnostics) => {
-            printer.diagnostics(&diagnostics, &inputs);
-            return EXIT_ERROR;
+    let key = record_key(&inputs, args, switch);
+    let changes = match key
+        .as_deref()
+        .and_then(|key| trusted_record(&args.out, key))
+    {
+        Some((record, worth_saving)) => {
+            printer.took_shortcut(&args.out);
+            printer.audit_warnings(&record.audit_warnings);
+            if worth_saving && let Some(lock) = try_lock_output(&args.out) {
+                let _ = lock.save_record(&record);
+            }
+            unchanged_by_record(&record)
         }
+        None => match compare_with_out(args, switch, key, &inputs, printer) {
+            Ok(changes) => changes,
+            Err(code) => return code,
+        },
     };
-    if !run_audit(&compiled, &args.out, switch, printer) {
-        eprintln!("tenet: the audit failed");
-        return EXIT_CHANGES;
-    }
-    let existing = match read_output_tree(&args.out) {
-        Ok(files) => files,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return EXIT_ERROR;
-        }
-    };
-    let changes = compiled.plan.changes_against(&existing);
     // Files that are right on disk but that git does not know yet would be missing from the
     // commit: they make out/ stale as committed.
+    let generated: HashSet<&String> = changes.unchanged.iter().chain(&changes.update).collect();
     let untracked: Vec<String> = load_untracked_files(&args.out)
         .unwrap_or_default()
         .into_iter()
-        .filter(|path| changes.unchanged.contains(path) || changes.update.contains(path))
+        .filter(|path| generated.contains(path))
         .collect();
     let shown = |path: &str| args.out.join(path).display().to_string();
     if !printer.quiet {
@@ -657,6 +780,54 @@ fn check(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
     }
     println!("  help: {}", help.join(", then "));
     EXIT_CHANGES
+}
+
+/// The full path of `check`: compiles, audits and compares with every file in out/. Saves a
+/// record when out/ is exactly the plan, so that the next run can take the shortcut. `Err`
+/// holds the exit code when compiling, the audit or reading failed.
+fn compare_with_out(
+    args: &InputArgs,
+    switch: &AuditSwitch,
+    key: Option<String>,
+    inputs: &Inputs,
+    printer: &Printer,
+) -> Result<TreeChanges, u8> {
+    let compiled = match inputs.compile() {
+        Ok(compiled) => compiled,
+        Err(diagnostics) => {
+            printer.diagnostics(&diagnostics, inputs);
+            return Err(EXIT_ERROR);
+        }
+    };
+    let Some(audit_warnings) = run_audit(&compiled, &args.out, switch, printer) else {
+        eprintln!("tenet: the audit failed");
+        return Err(EXIT_CHANGES);
+    };
+    let (existing, stamps) = match load_output_tree_stamped(&args.out) {
+        Ok(tree) => tree,
+        Err(err) => {
+            eprintln!("error: cannot read {}: {err}", args.out.display());
+            return Err(EXIT_ERROR);
+        }
+    };
+    let existing: BTreeMap<String, Vec<u8>> = existing.into_iter().collect();
+    let changes = compiled.plan.changes_against(&existing);
+    drop(existing);
+    let exact = changes.is_empty() && changes.conflicts.is_empty();
+    if exact
+        && let (Some(key), Some(stamps)) = (key, stamps)
+        && let Some(lock) = try_lock_output(&args.out)
+    {
+        let header = OutputRecord {
+            key,
+            warnings: compiled.warnings.0.clone(),
+            audit_warnings,
+            entries: Vec::new(),
+        };
+        // Only saves work next time; a failure changes nothing.
+        let _ = lock.record_plan(&compiled.plan, stamps, header);
+    }
+    Ok(changes)
 }
 
 #[cfg(test)]
