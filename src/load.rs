@@ -4,12 +4,14 @@
 //! Problems with individual files (unreadable, binary, too large, escaping symlinks) become
 //! diagnostics, so one run reports all of them.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
+use crate::plan::{ExistingFile, Plan, TreeChanges};
 use crate::record::{self, EntryKind, OutputRecord, RECORD_FILE, Stamp, StampedPath};
 
 /// Input files larger than this are refused: real tenant files are far smaller, and reading a
@@ -354,53 +356,69 @@ fn walk_output(out: &Path) -> std::io::Result<Vec<FoundEntry>> {
 /// The files tenet finds under an output directory, for comparing with a fresh plan.
 /// Returns paths relative to `out`, `/`-separated, and their bytes; hidden files are skipped.
 pub fn load_output_tree(out: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
-    Ok(load_output_tree_stamped(out)?.0)
+    if !out.exists() {
+        return Ok(Vec::new());
+    }
+    let files: Vec<FoundEntry> = walk_output(out)?
+        .into_iter()
+        .filter(|f| !f.is_folder)
+        .collect();
+    // The walk is cheap; reading tens of thousands of small files is not: read on all cores.
+    crate::parallel::map_ordered(&files, 256, |found| {
+        fs::read(&found.path).map(|bytes| (found.relative.clone(), bytes))
+    })
+    .into_iter()
+    .collect()
 }
 
-/// [`load_output_tree`], and the stamps of every folder and file as they were before their
-/// contents were read (`None` where the platform gives no stamps). The stamps let a run that
-/// finds the directory up to date save an [`OutputRecord`].
-pub fn load_output_tree_stamped(out: &Path) -> std::io::Result<OutputTreeContents> {
+/// Compares the files under `out` with `plan` one by one, without holding their contents, and
+/// stamps every folder and file as it was before its contents were read (`None` where the
+/// platform gives no stamps). The stamps let a run that finds the directory up to date save an
+/// [`OutputRecord`].
+pub fn compare_output_tree(
+    out: &Path,
+    plan: &Plan,
+) -> std::io::Result<(TreeChanges, Option<Vec<StampedPath>>)> {
     if !out.exists() {
-        return Ok((Vec::new(), Some(Vec::new())));
+        return Ok((plan.changes_from(&BTreeMap::new()), Some(Vec::new())));
     }
     let found = walk_output(out)?;
     let files: Vec<&FoundEntry> = found.iter().filter(|f| !f.is_folder).collect();
-    // The walk is cheap; reading tens of thousands of small files is not: read on all cores.
-    let read = crate::parallel::map_ordered(&files, 256, |found| {
+    // Reading tens of thousands of small files is the slow part: read on all cores.
+    let classified = crate::parallel::map_ordered(&files, 256, |found| {
         use std::io::Read;
         let mut file = fs::File::open(&found.path)?;
         let stamp = file.metadata().ok().and_then(|m| Stamp::of(&m));
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)?;
-        Ok((found.relative.clone(), stamp, bytes))
+        Ok((stamp, plan.classify_existing(&found.relative, &bytes)))
     })
     .into_iter()
     .collect::<std::io::Result<Vec<_>>>()?;
-    let mut stamps = Some(Vec::with_capacity(found.len()));
     let folders = found.iter().filter(|f| f.is_folder);
-    for (relative, is_folder, stamp) in folders.map(|f| (&f.relative, true, f.folder_stamp)).chain(
-        read.iter()
-            .map(|(relative, stamp, _)| (relative, false, *stamp)),
-    ) {
-        stamps = stamps.zip(stamp).map(|(mut all, stamp)| {
-            all.push(StampedPath {
-                path: relative.clone(),
-                is_folder,
+    let stamps = folders
+        .map(|f| (f, f.folder_stamp))
+        .chain(
+            files
+                .iter()
+                .zip(&classified)
+                .map(|(f, (stamp, _))| (*f, *stamp)),
+        )
+        .map(|(found, stamp)| {
+            stamp.map(|stamp| StampedPath {
+                path: found.relative.clone(),
+                is_folder: found.is_folder,
                 stamp,
-            });
-            all
-        });
-    }
-    let contents = read
-        .into_iter()
-        .map(|(relative, _, bytes)| (relative, bytes))
+            })
+        })
+        .collect::<Option<Vec<_>>>();
+    let existing: BTreeMap<String, ExistingFile> = files
+        .iter()
+        .zip(classified)
+        .map(|(found, (_, class))| (found.relative.clone(), class))
         .collect();
-    Ok((contents, stamps))
+    Ok((plan.changes_from(&existing), stamps))
 }
-
-/// The files of an output directory with their bytes, and the stamps of its folders and files.
-pub type OutputTreeContents = (Vec<(String, Vec<u8>)>, Option<Vec<StampedPath>>);
 
 /// The stamps of every folder and file under `out`, without reading any file; `None` where the
 /// platform gives no stamps.

@@ -12,7 +12,7 @@ use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::load::{load_output_tree, load_output_tree_stamped, stamp_output_tree};
+use crate::load::{compare_output_tree, load_output_tree, stamp_output_tree};
 use crate::plan::{Plan, TreeChanges};
 use crate::record::{OutputRecord, RECORD_FILE, StampedPath, entries_for};
 
@@ -125,11 +125,8 @@ impl OutputLock<'_> {
     /// earlier run is removed before anything changes.
     pub fn write_plan(&self, plan: &Plan, fault: FaultHook<'_>) -> Result<WriteReport, WriteError> {
         let out = self.out;
-        let (existing, stamps_before) =
-            load_output_tree_stamped(out).map_err(io_error("read", out))?;
-        let existing: BTreeMap<String, Vec<u8>> = existing.into_iter().collect();
-        let changes = plan.changes_against(&existing);
-        drop(existing);
+        let (changes, stamps_before) =
+            compare_output_tree(out, plan).map_err(io_error("read", out))?;
         if !changes.conflicts.is_empty() {
             return Err(WriteError::Conflict {
                 paths: changes

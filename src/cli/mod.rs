@@ -4,7 +4,7 @@
 mod rbac;
 mod report;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -17,7 +17,7 @@ use tenet::diff_format::{
     FormatOptions, render_json, render_markdown, render_patch, render_summary, render_text,
 };
 use tenet::load::{
-    GitError, Sources, executable_identity, load_output_tree_at_revision, load_output_tree_stamped,
+    GitError, Sources, compare_output_tree, executable_identity, load_output_tree_at_revision,
     load_sources, load_templates, load_untracked_files, read_output_record, verify_output_record,
 };
 use tenet::manifests::{borrowed, parse_tree, plan_objects};
@@ -534,21 +534,23 @@ fn generate(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
         eprintln!("tenet: the audit failed; nothing was written");
         return EXIT_CHANGES;
     };
+    // Only the plan is written: the objects and model go before out/ is read.
+    let Compiled { plan, warnings, .. } = compiled;
     let lock = match held.map_or_else(|| lock_output(&args.out), Ok) {
         Ok(lock) => lock,
         Err(err) => return write_failed(&err),
     };
-    match lock.write_plan(&compiled.plan, &mut no_faults) {
+    match lock.write_plan(&plan, &mut no_faults) {
         Ok(report) => {
             print_written(args, &report.changes, printer);
             if let (Some(key), Some(stamps)) = (key, report.stamps) {
                 let header = OutputRecord {
                     key,
-                    warnings: compiled.warnings.0.clone(),
+                    warnings: warnings.0,
                     audit_warnings,
                     entries: Vec::new(),
                 };
-                if let Err(err) = lock.record_plan(&compiled.plan, stamps, header) {
+                if let Err(err) = lock.record_plan(&plan, stamps, header) {
                     eprintln!(
                         "warning: {err}; out/ is complete, but the next run will compare every file"
                     );
@@ -803,16 +805,15 @@ fn compare_with_out(
         eprintln!("tenet: the audit failed");
         return Err(EXIT_CHANGES);
     };
-    let (existing, stamps) = match load_output_tree_stamped(&args.out) {
-        Ok(tree) => tree,
+    // Only the plan is compared: the objects and model go before out/ is read.
+    let Compiled { plan, warnings, .. } = compiled;
+    let (changes, stamps) = match compare_output_tree(&args.out, &plan) {
+        Ok(compared) => compared,
         Err(err) => {
             eprintln!("error: cannot read {}: {err}", args.out.display());
             return Err(EXIT_ERROR);
         }
     };
-    let existing: BTreeMap<String, Vec<u8>> = existing.into_iter().collect();
-    let changes = compiled.plan.changes_against(&existing);
-    drop(existing);
     let exact = changes.is_empty() && changes.conflicts.is_empty();
     if exact
         && let (Some(key), Some(stamps)) = (key, stamps)
@@ -820,12 +821,12 @@ fn compare_with_out(
     {
         let header = OutputRecord {
             key,
-            warnings: compiled.warnings.0.clone(),
+            warnings: warnings.0,
             audit_warnings,
             entries: Vec::new(),
         };
         // Only saves work next time; a failure changes nothing.
-        let _ = lock.record_plan(&compiled.plan, stamps, header);
+        let _ = lock.record_plan(&plan, stamps, header);
     }
     Ok(changes)
 }
