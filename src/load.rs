@@ -641,11 +641,21 @@ fn git(
     args: &[&str],
     stdin: Option<Vec<u8>>,
 ) -> Result<std::process::Output, GitError> {
+    git_command(dir, args, stdin, true)
+}
+
+/// Runs git in `dir`; with `literal_pathspecs`, paths given are never read as patterns.
+fn git_command(
+    dir: &Path,
+    args: &[&str],
+    stdin: Option<Vec<u8>>,
+    literal_pathspecs: bool,
+) -> Result<std::process::Output, GitError> {
     use std::process::{Command, Stdio};
     let mut child = Command::new("git")
         .arg("-C")
         .arg(dir)
-        .arg("--literal-pathspecs")
+        .args(literal_pathspecs.then_some("--literal-pathspecs"))
         .args(args)
         .env("LC_ALL", "C")
         .stdin(if stdin.is_some() {
@@ -829,14 +839,15 @@ pub fn load_output_tree_at_revision(out: &Path, revision: &str) -> Result<Revisi
     })
 }
 
-/// The files under `out` that git neither tracks nor ignores, relative to `out`. `None` when
-/// `out` is not in a git repository or git cannot be run: then there is nothing to say.
-pub fn load_untracked_files(out: &Path) -> Option<Vec<String>> {
+/// Those of `files` (paths relative to `out`) that git neither tracks nor ignores. `None`
+/// when `out` is not in a git repository or git cannot be run: then there is nothing to say.
+/// Reads git's index rather than walking `out`, so it costs little however large `out` is.
+pub fn load_untracked_files(out: &Path, files: &[&str]) -> Option<Vec<String>> {
     if !out.is_dir() {
         return Some(Vec::new());
     }
     let (top, repo_path) = locate_in_repository(out).ok()?;
-    let mut args = vec!["ls-files", "-z", "--others", "--exclude-standard"];
+    let mut args = vec!["ls-files", "-z"];
     if !repo_path.is_empty() {
         args.push("--");
         args.push(repo_path.as_str());
@@ -847,14 +858,40 @@ pub fn load_untracked_files(out: &Path) -> Option<Vec<String>> {
     } else {
         format!("{repo_path}/")
     };
-    let mut files: Vec<String> = listing
+    let tracked: std::collections::HashSet<&[u8]> = listing
         .split(|&b| b == 0)
-        .filter(|e| !e.is_empty())
-        .filter_map(|e| {
-            String::from_utf8_lossy(e)
-                .strip_prefix(&prefix)
-                .map(str::to_string)
-        })
+        .filter_map(|e| e.strip_prefix(prefix.as_bytes()))
+        .collect();
+    let untracked: Vec<&str> = files
+        .iter()
+        .copied()
+        .filter(|file| !tracked.contains(file.as_bytes()))
+        .collect();
+    if untracked.is_empty() {
+        return Some(Vec::new());
+    }
+    // Ignored files are meant to stay out of git: they are not missing from it.
+    let mut query = Vec::new();
+    for file in &untracked {
+        query.extend_from_slice(prefix.as_bytes());
+        query.extend_from_slice(file.as_bytes());
+        query.push(0);
+    }
+    // check-ignore takes paths, not pathspecs, and refuses `--literal-pathspecs`.
+    let output = git_command(&top, &["check-ignore", "-z", "--stdin"], Some(query), false).ok()?;
+    // check-ignore exits 1 when no path is ignored.
+    if !matches!(output.status.code(), Some(0 | 1)) {
+        return None;
+    }
+    let ignored: std::collections::HashSet<&[u8]> = output
+        .stdout
+        .split(|&b| b == 0)
+        .filter_map(|e| e.strip_prefix(prefix.as_bytes()))
+        .collect();
+    let mut files: Vec<String> = untracked
+        .into_iter()
+        .filter(|file| !ignored.contains(file.as_bytes()))
+        .map(str::to_string)
         .collect();
     files.sort();
     Some(files)

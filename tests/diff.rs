@@ -614,6 +614,26 @@ fn check_notices_files_git_does_not_track() {
     );
 }
 
+#[test]
+fn check_accepts_an_out_dir_that_git_ignores() {
+    // Some repositories generate out/ in CI instead of committing it.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q"]);
+    std::fs::write(root.join(".gitignore"), "out/\n").unwrap();
+    let out = root.join("out");
+    generate(&before_tenants(), None, &out);
+    check(&out).assert().code(0);
+    // An ignored file inside a tracked out/ is not missing from the commit either.
+    std::fs::write(root.join(".gitignore"), "out/cluster/clusterrole/\n").unwrap();
+    let stdout = stdout_of(&check(&out).assert().code(1));
+    assert!(stdout.contains("not tracked by git"), "{stdout}");
+    assert!(
+        !stdout.contains("cluster/clusterrole/"),
+        "ignored files are not listed: {stdout}"
+    );
+}
+
 /// The "Access changes" section: effective permissions before and after, per subject.
 #[test]
 fn access_changes_of_the_fixture_pair() {

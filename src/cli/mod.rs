@@ -4,7 +4,6 @@
 mod rbac;
 mod report;
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -717,12 +716,13 @@ fn check(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
     };
     // Files that are right on disk but that git does not know yet would be missing from the
     // commit: they make out/ stale as committed.
-    let generated: HashSet<&String> = changes.unchanged.iter().chain(&changes.update).collect();
-    let untracked: Vec<String> = load_untracked_files(&args.out)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|path| generated.contains(path))
+    let on_disk: Vec<&str> = changes
+        .unchanged
+        .iter()
+        .chain(&changes.update)
+        .map(String::as_str)
         .collect();
+    let untracked = load_untracked_files(&args.out, &on_disk).unwrap_or_default();
     let shown = |path: &str| args.out.join(path).display().to_string();
     if !printer.quiet {
         for path in &changes.foreign {
