@@ -1,6 +1,6 @@
-//! Benchmarks of each stage on synthetic input (`examples/synth.rs`): 10 users, 10
-//! namespaces and 1 network per tenant, at 100 and 1,000 tenants, and 10,000 tenants when
-//! `TENET_BENCH_LARGE=1` is set.
+//! Benchmarks of each stage, and of the output record's shortcut, on synthetic input
+//! (`examples/synth.rs`): 10 users, 10 namespaces and 1 network per tenant, at 100 and 1,000
+//! tenants, and 10,000 tenants when `TENET_BENCH_LARGE=1` is set.
 //!
 //! ```sh
 //! cargo bench --bench stages                         # 1,000 and 10,000 namespaces
@@ -178,5 +178,29 @@ fn plan_diff(bencher: Bencher, tenants: usize) {
             .changes_against(black_box(&f.existing))
             .unchanged
             .len()
+    });
+}
+
+/// The no-op shortcut: reading `out/.tenet-record` and checking every stamp against `out/`.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn verify_record(bencher: Bencher, tenants: usize) {
+    let f = fixture(tenants);
+    let lock = tenet::write::lock_output(&f.out).expect("lock");
+    let report = lock
+        .write_plan(&f.plan, &mut tenet::write::no_faults)
+        .expect("write");
+    let header = tenet::record::OutputRecord {
+        key: "bench".to_string(),
+        warnings: Vec::new(),
+        audit_warnings: Vec::new(),
+        entries: Vec::new(),
+    };
+    lock.record_plan(&f.plan, report.stamps.expect("stamps"), header)
+        .expect("save the record");
+    drop(lock);
+    bencher.bench_local(|| {
+        let (mut record, record_ns) =
+            tenet::load::read_output_record(black_box(&f.out)).expect("a record");
+        tenet::load::verify_output_record(&f.out, &mut record, record_ns).expect("still true");
     });
 }
