@@ -4,6 +4,7 @@
 //! tenet must answer every input with a Plan or diagnostics. A panic, a timeout or running out
 //! of memory is a finding; so is a panic while drawing a diagnostic the way the CLI does.
 
+use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use arbitrary::Arbitrary;
@@ -509,12 +510,28 @@ impl Mutated {
             .collect()
     }
 
+    /// The mutated tree as [`Sources`]. With `TENET_FUZZ_WRITE=DIR` in the environment, also
+    /// writes it to `DIR/tenants/`: how a crash becomes a regression fixture.
     pub fn sources(&self) -> Sources {
         let files = self.files();
+        if let Some(dir) = WRITE_TO.as_ref() {
+            write_tree(&dir.join("tenants"), &files);
+        }
         let borrowed: Vec<(&str, &str)> = files
             .iter()
             .map(|(name, text)| (name.as_str(), text.as_str()))
             .collect();
         Sources::in_memory("tenants", &borrowed)
+    }
+}
+
+static WRITE_TO: LazyLock<Option<PathBuf>> =
+    LazyLock::new(|| std::env::var_os("TENET_FUZZ_WRITE").map(PathBuf::from));
+
+fn write_tree(root: &Path, files: &[(String, String)]) {
+    for (name, text) in files {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
     }
 }
