@@ -1,9 +1,11 @@
 //! Stage 7, `write`: bring an output directory in line with a Plan. One of the two modules that
 //! touch the filesystem (the other is `load`).
 //!
-//! The write is a transaction. New contents are first staged beside their targets; then old
-//! files are moved aside and the staged ones moved in. If any step fails, every step done is
-//! undone, so `out/` is left either entirely as before or entirely as after. Unchanged files
+//! The write is a transaction. New contents are first staged: beside their targets, or, for
+//! folders that do not exist yet (every folder of a first run), in a hidden staging folder
+//! from which each new folder later moves in whole with one rename. Then old files are moved
+//! aside and the staged ones moved in. If any step fails, every step done is undone, so
+//! `out/` is left either entirely as before or entirely as after. Unchanged files
 //! are not touched and keep their modification time. Two runs on one `out/` are serialised
 //! by a lock file.
 
@@ -20,6 +22,8 @@ use crate::record::{OutputRecord, RECORD_FILE, StampedPath, entries_for};
 pub const LOCK_FILE: &str = ".tenet.lock";
 const STAGED_SUFFIX: &str = ".tenet-new";
 const BACKUP_SUFFIX: &str = ".tenet-old";
+/// Where new folders are assembled before each moves into `out/` with one rename.
+const STAGING_DIR: &str = ".tenet-staging";
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -143,16 +147,7 @@ impl OutputLock<'_> {
             });
         }
         self.forget_record()?;
-        let mut transaction = Transaction {
-            out,
-            fault,
-            created_dirs: Vec::new(),
-            staged: Vec::new(),
-            staged_moved: 0,
-            known_dirs: std::collections::HashSet::new(),
-            backed_up: Vec::new(),
-            placed: Vec::new(),
-        };
+        let mut transaction = Transaction::new(out, fault);
         match transaction.run(plan, &changes) {
             Ok(()) => {
                 transaction.finish(&changes);
@@ -258,18 +253,21 @@ pub fn create_files(
 struct Transaction<'a, 'f> {
     out: &'a Path,
     fault: FaultHook<'f>,
-    /// Directories this run created, parents first.
-    created_dirs: Vec<PathBuf>,
-    /// Staged files, in the order they are moved into place.
+    /// The hidden folder where files of folders that do not exist yet are staged, so that
+    /// each such folder moves in whole, with one rename.
+    staging: PathBuf,
+    /// Folders created inside `staging`, so each is created once.
+    staging_dirs: std::collections::HashSet<PathBuf>,
+    /// Files staged beside their targets, in the order they are moved into place.
     staged: Vec<PathBuf>,
     /// How many of `staged` are in place already (the rest are still beside their targets).
     staged_moved: usize,
-    /// Directories known to exist, so each is checked once rather than once per file.
-    known_dirs: std::collections::HashSet<PathBuf>,
     /// Originals moved aside: (backup, original).
     backed_up: Vec<(PathBuf, PathBuf)>,
-    /// Files moved into place: (final path, whether an original was replaced).
+    /// Files moved into place.
     placed: Vec<PathBuf>,
+    /// New folders moved into place whole from `staging`.
+    placed_dirs: Vec<PathBuf>,
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
@@ -280,47 +278,96 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(format!(".{name}{suffix}"))
 }
 
+/// The highest folder on the way to `relative` that does not exist in `out`, if any (its
+/// parent does). `exists` caches answers by relative folder path.
+fn highest_missing_folder(
+    out: &Path,
+    relative: &str,
+    exists: &mut std::collections::HashMap<String, bool>,
+) -> Option<String> {
+    let mut end = 0;
+    while let Some(slash) = relative[end..].find('/') {
+        end += slash;
+        let folder = &relative[..end];
+        let present = *exists
+            .entry(folder.to_string())
+            .or_insert_with(|| out.join(folder).is_dir());
+        if !present {
+            return Some(folder.to_string());
+        }
+        end += 1;
+    }
+    None
+}
+
 impl Transaction<'_, '_> {
+    fn new<'a, 'f>(out: &'a Path, fault: FaultHook<'f>) -> Transaction<'a, 'f> {
+        Transaction {
+            out,
+            fault,
+            staging: out.join(STAGING_DIR),
+            staging_dirs: std::collections::HashSet::new(),
+            staged: Vec::new(),
+            staged_moved: 0,
+            backed_up: Vec::new(),
+            placed: Vec::new(),
+            placed_dirs: Vec::new(),
+        }
+    }
+
     fn step(&mut self, name: &'static str, path: &Path) -> Result<(), WriteError> {
         (self.fault)(name, path).map_err(io_error(name, path))
     }
 
-    fn create_parents(&mut self, path: &Path) -> Result<(), WriteError> {
-        let Some(parent) = path.parent() else {
-            return Ok(());
-        };
-        if self.known_dirs.contains(parent) {
-            return Ok(());
-        }
+    /// Creates the folders of `path` inside the staging folder (and the staging folder).
+    fn create_staging_parents(&mut self, path: &Path) -> Result<(), WriteError> {
         let mut missing = Vec::new();
-        let mut dir = parent;
-        while !dir.exists() {
-            missing.push(dir.to_path_buf());
-            match dir.parent() {
-                Some(up) => dir = up,
-                None => break,
+        let mut dir = path.parent();
+        while let Some(d) = dir {
+            if self.staging_dirs.contains(d) || !d.starts_with(&self.staging) {
+                break;
             }
+            missing.push(d.to_path_buf());
+            dir = d.parent();
         }
         for dir in missing.into_iter().rev() {
             self.step("create directory", &dir)?;
             fs::create_dir(&dir).map_err(io_error("create directory", &dir))?;
-            self.created_dirs.push(dir);
+            self.staging_dirs.insert(dir);
         }
-        self.known_dirs.insert(parent.to_path_buf());
         Ok(())
     }
 
     fn run(&mut self, plan: &Plan, changes: &TreeChanges) -> Result<(), WriteError> {
-        let writes: Vec<&String> = changes.create.iter().chain(&changes.update).collect();
-        // 1. Stage every new content beside its target.
-        for relative in &writes {
-            let target = self.out.join(relative);
-            self.create_parents(&target)?;
-            let staged = sibling(&target, STAGED_SUFFIX);
+        // A staging folder left by a run that was killed holds nothing anyone needs.
+        if self.staging.exists() {
+            fs::remove_dir_all(&self.staging).map_err(io_error("remove", &self.staging))?;
+        }
+        // 1. Stage every new content: beside its target when the target's folder exists,
+        //    otherwise in the staging folder, under the folder that will move in whole.
+        let mut exists = std::collections::HashMap::new();
+        let mut beside = Vec::new();
+        let mut new_folders = std::collections::BTreeSet::new();
+        for relative in changes.create.iter().chain(&changes.update) {
+            let staged = match highest_missing_folder(self.out, relative, &mut exists) {
+                Some(folder) => {
+                    new_folders.insert(folder);
+                    let staged = self.staging.join(relative);
+                    self.create_staging_parents(&staged)?;
+                    staged
+                }
+                None => {
+                    let staged = sibling(&self.out.join(relative), STAGED_SUFFIX);
+                    beside.push(relative);
+                    staged
+                }
+            };
             self.step("write", &staged)?;
             fs::write(&staged, plan.files[relative.as_str()].as_bytes())
                 .map_err(io_error("write", &staged))?;
-            self.staged.push(staged);
+            if !staged.starts_with(&self.staging) {
+                self.staged.push(staged);
+            }
         }
         // 2. Move replaced and removed originals aside.
         for relative in changes.update.iter().chain(&changes.remove) {
@@ -330,8 +377,8 @@ impl Transaction<'_, '_> {
             fs::rename(&original, &backup).map_err(io_error("move aside", &original))?;
             self.backed_up.push((backup, original));
         }
-        // 3. Move the staged files into place.
-        for relative in &writes {
+        // 3. Move the staged files, then the new folders, into place.
+        for relative in beside {
             let target = self.out.join(relative);
             let staged = sibling(&target, STAGED_SUFFIX);
             self.step("rename", &target)?;
@@ -340,12 +387,21 @@ impl Transaction<'_, '_> {
             self.staged_moved += 1;
             self.placed.push(target);
         }
+        for folder in new_folders {
+            let target = self.out.join(&folder);
+            self.step("rename", &target)?;
+            fs::rename(self.staging.join(&folder), &target).map_err(io_error("rename", &target))?;
+            self.placed_dirs.push(target);
+        }
         Ok(())
     }
 
     /// Undoes every step done, in reverse. Errors here are ignored: each step is attempted so
     /// that as much as possible is restored.
     fn roll_back(&mut self) {
+        for placed in self.placed_dirs.drain(..).rev() {
+            let _ = fs::remove_dir_all(&placed);
+        }
         for placed in self.placed.drain(..).rev() {
             let _ = fs::remove_file(&placed);
         }
@@ -355,16 +411,16 @@ impl Transaction<'_, '_> {
         for staged in self.staged.drain(..).skip(self.staged_moved) {
             let _ = fs::remove_file(&staged);
         }
-        for dir in self.created_dirs.drain(..).rev() {
-            let _ = fs::remove_dir(&dir);
-        }
+        let _ = fs::remove_dir_all(&self.staging);
     }
 
-    /// Deletes the moved-aside originals and the folders that removals left empty.
+    /// Deletes the moved-aside originals, what is left of the staging folder, and the folders
+    /// that removals left empty.
     fn finish(&mut self, changes: &TreeChanges) {
         for (backup, _) in self.backed_up.drain(..) {
             let _ = fs::remove_file(&backup);
         }
+        let _ = fs::remove_dir_all(&self.staging);
         for relative in &changes.remove {
             let mut dir = self.out.join(relative);
             while let Some(parent) = dir.parent() {

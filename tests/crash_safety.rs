@@ -100,7 +100,7 @@ fn a_failure_at_any_write_step_leaves_out_as_before() {
     assert!(steps.len() >= 13, "{steps:#?}");
     let expected_after = tree(counting.path());
 
-    for failing in 0..steps.len() {
+    for (failing, described) in steps.iter().enumerate() {
         let out = prepared_out(&before);
         let original = tree(out.path());
         let mut step = 0;
@@ -117,10 +117,54 @@ fn a_failure_at_any_write_step_leaves_out_as_before() {
         assert_eq!(
             tree(out.path()),
             original,
-            "out/ changed after a failure at step {failing}: {}",
-            steps[failing]
+            "out/ changed after a failure at step {failing}: {described}"
         );
         // The next run completes the change.
+        write_plan(&after, out.path()).unwrap();
+        assert_eq!(tree(out.path()), expected_after);
+    }
+}
+
+#[test]
+fn a_failure_at_any_step_of_a_first_write_leaves_out_empty() {
+    // A first run stages whole folders in a hidden staging folder and moves each in at once.
+    let (_, after) = before_and_after();
+    let counting = tempfile::tempdir().unwrap();
+    let mut steps = Vec::new();
+    write_plan_with_faults(&after, counting.path(), &mut |step: &str, path: &Path| {
+        steps.push(format!("{step} {}", path.display()));
+        Ok(())
+    })
+    .unwrap();
+    let renames = steps.iter().filter(|s| s.starts_with("rename")).count();
+    assert_eq!(
+        renames, 3,
+        "kustomization.yaml, then cluster/ and namespaces/ whole: {steps:#?}"
+    );
+    let expected_after = tree(counting.path());
+    assert!(
+        expected_after
+            .keys()
+            .all(|p| !p.starts_with(".tenet-staging")),
+        "{expected_after:#?}"
+    );
+    for (failing, described) in steps.iter().enumerate() {
+        let out = tempfile::tempdir().unwrap();
+        let mut step = 0;
+        let result = write_plan_with_faults(&after, out.path(), &mut |_: &str, _: &Path| {
+            step += 1;
+            if step - 1 == failing {
+                Err(io::Error::other("injected failure"))
+            } else {
+                Ok(())
+            }
+        });
+        result.expect_err("the injected failure is reported");
+        assert_eq!(
+            tree(out.path()),
+            BTreeMap::new(),
+            "out/ is not empty after a failure at step {failing}: {described}"
+        );
         write_plan(&after, out.path()).unwrap();
         assert_eq!(tree(out.path()), expected_after);
     }
