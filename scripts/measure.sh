@@ -33,8 +33,8 @@ rm "out$n/.tenet-record"
 m "n=$n check-without-record" "$T" check -q --tenants "tenants$n" --out "out$n"
 rm "out$n/.tenet-record"
 m "n=$n noop-generate-without-record" "$T" generate -q --tenants "tenants$n" --out "out$n"
-first=$(ls "tenants$n" | head -1)
-sed -i '0,/username: "\(.*\)@/s//username: "\1-renamed@/' "tenants$n/$first/users.yaml"
+users=("tenants$n"/*/users.yaml)
+sed -i '0,/username: "\(.*\)@/s//username: "\1-renamed@/' "${users[0]}"
 m "n=$n one-user-changed-generate" "$T" generate -q --tenants "tenants$n" --out "out$n"
 m "n=$n noop-right-after-change" "$T" generate -q --tenants "tenants$n" --out "out$n"
 m "n=$n cp-r" cp -r "out$n" "cp$n"
