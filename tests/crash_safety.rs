@@ -42,6 +42,19 @@ fn tree(dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
     all
 }
 
+/// A fault hook that fails the step numbered `failing` (from 0) and lets every other pass.
+fn failing_at(failing: usize) -> impl FnMut(&str, &Path) -> io::Result<()> {
+    let mut step = 0;
+    move |_, _| {
+        step += 1;
+        if step - 1 == failing {
+            Err(io::Error::other("injected failure"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
 fn generated(text: &str) -> String {
     format!("{GENERATED_MARKER} for a test.\n{text}\n")
 }
@@ -103,15 +116,7 @@ fn a_failure_at_any_write_step_leaves_out_as_before() {
     for (failing, described) in steps.iter().enumerate() {
         let out = prepared_out(&before);
         let original = tree(out.path());
-        let mut step = 0;
-        let result = write_plan_with_faults(&after, out.path(), &mut |_: &str, _: &Path| {
-            step += 1;
-            if step - 1 == failing {
-                Err(io::Error::other("injected failure"))
-            } else {
-                Ok(())
-            }
-        });
+        let result = write_plan_with_faults(&after, out.path(), &mut failing_at(failing));
         let err = result.expect_err("the injected failure is reported");
         assert!(err.to_string().contains("injected failure"), "{err}");
         assert_eq!(
@@ -150,15 +155,7 @@ fn a_failure_at_any_step_of_a_first_write_leaves_out_empty() {
     );
     for (failing, described) in steps.iter().enumerate() {
         let out = tempfile::tempdir().unwrap();
-        let mut step = 0;
-        let result = write_plan_with_faults(&after, out.path(), &mut |_: &str, _: &Path| {
-            step += 1;
-            if step - 1 == failing {
-                Err(io::Error::other("injected failure"))
-            } else {
-                Ok(())
-            }
-        });
+        let result = write_plan_with_faults(&after, out.path(), &mut failing_at(failing));
         result.expect_err("the injected failure is reported");
         assert_eq!(
             tree(out.path()),

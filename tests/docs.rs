@@ -15,6 +15,9 @@
 //! - ```yaml file=PATH blocks are written to PATH, as the reader is told to do. Every ```yaml
 //!   block must parse.
 
+mod common;
+use common::copy_dir;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -118,18 +121,6 @@ fn expected_status(comment: &str) -> i32 {
         .find(|w| w[0] == "exits" || w[0] == "exit")
         .and_then(|w| w[1].trim_end_matches([':', ',', ';', '.']).parse().ok())
         .unwrap_or(0)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(&target).unwrap();
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 fn scratch_repository() -> tempfile::TempDir {

@@ -2,6 +2,9 @@
 //! while out/ is exactly as the last run left it, says exactly what the full run said, and
 //! notices every change to out/.
 
+mod common;
+use common::copy_dir;
+
 use std::fs;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -14,19 +17,6 @@ fn tenet(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("tenet").expect("binary builds");
     cmd.current_dir(dir).env("NO_COLOR", "1");
     cmd
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// The example tenants, plus a tenant quota that no namespace sets (a compile warning) and an
