@@ -689,20 +689,13 @@ fn namespace_writes(
         ["delete", "update", "patch"].iter().any(|verb| {
             rule_allows(
                 rule,
-                &Action::Resource(ResourceAction {
-                    verb: (*verb).into(),
-                    api_group: String::new(),
-                    resource: "namespaces".into(),
-                    subresource: String::new(),
-                    namespace: Some(namespace.to_string()),
-                    name: Some(namespace.to_string()),
-                }),
+                &Action::Resource(ResourceAction::on_namespace(verb, namespace)),
             )
         })
     };
     match scope {
-        // A request on a namespace object carries that namespace, so a RoleBinding in `ns`
-        // applies to the namespace `ns` itself.
+        // A request on a namespace object carries that namespace (`on_namespace`), so a
+        // RoleBinding in `ns` applies to the namespace `ns` itself.
         Some(namespace) => [namespace.to_string()]
             .into_iter()
             .filter(|ns| writes(ns))

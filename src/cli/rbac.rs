@@ -13,8 +13,8 @@ use tenet::manifests::{ManifestObject, borrowed, parse_tree, plan_objects};
 use tenet::netpolicy::{NetworkView, render_matrix};
 use tenet::pipeline::validate_sources;
 use tenet::rbac::{
-    Action, Evaluator, EvaluatorBuilder, Subject, parse_batch, parse_query, render_access,
-    render_who_can,
+    Action, Evaluator, EvaluatorBuilder, ResourceAction, Subject, parse_batch, parse_query,
+    render_access, render_who_can,
 };
 use tenet::write::read_output_tree;
 
@@ -125,20 +125,13 @@ pub struct CanIArgs {
     manifests: ManifestArgs,
 }
 
-/// The namespace a request carries. A request on a namespace object itself
-/// (`/api/v1/namespaces/NAME`) carries that namespace, so RoleBindings in it apply.
+/// The namespace field of a query line: the namespace the request carries, `-` for none.
 fn request_namespace<'a>(
     resource: &str,
     name: Option<&'a str>,
     namespace: Option<&'a str>,
 ) -> &'a str {
-    match (namespace, name) {
-        (Some(namespace), _) => namespace,
-        (None, Some(name)) if resource == "namespaces" || resource.starts_with("namespaces/") => {
-            name
-        }
-        _ => "-",
-    }
+    ResourceAction::namespace_carried(resource, name, namespace).unwrap_or("-")
 }
 
 fn groups_for(user: &str, known: &BTreeMap<String, Vec<String>>, extra: &[String]) -> Vec<String> {

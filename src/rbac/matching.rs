@@ -26,6 +26,33 @@ pub struct ResourceAction {
     pub name: Option<String>,
 }
 
+impl ResourceAction {
+    /// A request on the namespace object `name` itself (`/api/v1/namespaces/NAME`). Like the
+    /// API server's RequestInfo, it carries that namespace, so RoleBindings in `name` apply.
+    pub fn on_namespace(verb: &str, name: &str) -> ResourceAction {
+        ResourceAction {
+            verb: verb.to_string(),
+            api_group: String::new(),
+            resource: "namespaces".to_string(),
+            subresource: String::new(),
+            namespace: Some(name.to_string()),
+            name: Some(name.to_string()),
+        }
+    }
+
+    /// The namespace a request carries: `namespace` when given; otherwise, for the namespace
+    /// object itself or its subresources (`resource` `namespaces` or `namespaces/...`), its
+    /// `name`, as in [`ResourceAction::on_namespace`]; `None` for other cluster-wide requests.
+    pub fn namespace_carried<'a>(
+        resource: &str,
+        name: Option<&'a str>,
+        namespace: Option<&'a str>,
+    ) -> Option<&'a str> {
+        let on_namespace = resource == "namespaces" || resource.starts_with("namespaces/");
+        namespace.or(name.filter(|_| on_namespace))
+    }
+}
+
 impl Action {
     pub fn verb(&self) -> &str {
         match self {
@@ -224,6 +251,22 @@ pub fn rule_allows(rule: &PolicyRule, action: &Action) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_on_a_namespace_object_carries_that_namespace() {
+        let carried = ResourceAction::namespace_carried;
+        assert_eq!(carried("namespaces", Some("a"), None), Some("a"));
+        assert_eq!(carried("namespaces/status", Some("a"), None), Some("a"));
+        assert_eq!(carried("namespaces", Some("a"), Some("b")), Some("b"));
+        assert_eq!(carried("namespaces", None, None), None);
+        assert_eq!(carried("nodes", Some("n1"), None), None);
+        assert_eq!(carried("pods", Some("p"), Some("b")), Some("b"));
+        let on = ResourceAction::on_namespace("delete", "a");
+        assert_eq!(
+            (on.namespace.as_deref(), on.name.as_deref()),
+            (Some("a"), Some("a"))
+        );
+    }
 
     #[test]
     fn resource_matching_follows_kubernetes() {
