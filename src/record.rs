@@ -212,19 +212,11 @@ pub fn entries_for(
 }
 
 impl OutputRecord {
-    /// How many generated files the record lists.
-    pub fn generated_count(&self) -> usize {
+    /// The files of one kind, by path.
+    pub fn files(&self, kind: EntryKind) -> impl Iterator<Item = &str> {
         self.entries
             .iter()
-            .filter(|e| e.kind == EntryKind::Generated)
-            .count()
-    }
-
-    /// The foreign files, by path.
-    pub fn foreign(&self) -> impl Iterator<Item = &str> {
-        self.entries
-            .iter()
-            .filter(|e| e.kind == EntryKind::Foreign)
+            .filter(move |e| e.kind == kind)
             .map(|e| e.path.as_str())
     }
 

@@ -481,14 +481,10 @@ fn trusted_record(out: &Path, key: &str) -> Option<(OutputRecord, bool)> {
 
 /// What a trusted record says about out/: every generated file unchanged, foreign ones kept.
 fn unchanged_by_record(record: &OutputRecord) -> TreeChanges {
+    let paths = |kind| record.files(kind).map(str::to_string).collect();
     TreeChanges {
-        unchanged: record
-            .entries
-            .iter()
-            .filter(|e| e.kind == EntryKind::Generated)
-            .map(|e| e.path.clone())
-            .collect(),
-        foreign: record.foreign().map(str::to_string).collect(),
+        unchanged: paths(EntryKind::Generated),
+        foreign: paths(EntryKind::Foreign),
         ..TreeChanges::default()
     }
 }
