@@ -376,14 +376,7 @@ fn the_input_reference_documents_exactly_the_schema() {
     let schema: Value =
         serde_json::from_str(&fs::read_to_string("schema/tenet.schema.json").unwrap()).unwrap();
     let markdown = fs::read_to_string("docs/input-reference.md").unwrap();
-    for kind in [
-        "Tenant",
-        "User",
-        "Namespace",
-        "Network",
-        "Settings",
-        "Exception",
-    ] {
+    for kind in tenet::document::KINDS {
         let in_schema = schema_fields(&schema, &format!("{kind}Document"));
         assert!(in_schema.contains_key("metadata.name"), "{in_schema:?}");
         let in_doc = documented_fields(&markdown, kind);
