@@ -1,6 +1,8 @@
 //! A panic anywhere is a bug: the binary, run on every fixture and on hostile input, ends with
 //! exit code 0, 1 or 2 and never with Rust's panic status 101.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -92,15 +94,8 @@ fn no_hostile_input_makes_tenet_panic() {
         }
         root
     };
-    let mut bomb = String::from(
-        "apiVersion: tenet.dev/v1alpha1\nkind: Tenant\nmetadata: {name: a}\nx0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n",
-    );
-    for i in 1..12 {
-        let p = i - 1;
-        bomb.push_str(&format!(
-            "x{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
-        ));
-    }
+    let bomb =
+        common::alias_bomb("apiVersion: tenet.dev/v1alpha1\nkind: Tenant\nmetadata: {name: a}\n");
     let deep = format!(
         "kind: Tenant\nmetadata: {}{}\n",
         "[".repeat(10_000),

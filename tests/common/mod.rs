@@ -1,4 +1,6 @@
 //! Helpers shared by the integration tests (`mod common;` in each that uses them).
+// Each test binary compiles this module and uses only some of it.
+#![allow(dead_code)]
 
 use std::fs;
 use std::path::Path;
@@ -14,4 +16,17 @@ pub fn copy_dir(from: &Path, to: &Path) {
             fs::copy(entry.path(), &target).unwrap();
         }
     }
+}
+
+/// `head` followed by a YAML "billion laughs": 12 levels of anchors, each a list of nine
+/// aliases to the level below (9^12 nodes once expanded).
+pub fn alias_bomb(head: &str) -> String {
+    let mut bomb = format!("{head}x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..12 {
+        let p = i - 1;
+        bomb.push_str(&format!(
+            "x{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    bomb
 }
