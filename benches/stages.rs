@@ -18,7 +18,7 @@ use tenet::kube::{check_schema, identity_of};
 use tenet::load::{Sources, load_sources};
 use tenet::model::Model;
 use tenet::pipeline::{compile, validate_sources};
-use tenet::plan::Plan;
+use tenet::plan::{Plan, PlannedObject};
 use tenet::render::{RenderedObject, render};
 use tenet::templates::TemplateSet;
 use tenet::write::{read_output_tree, write_plan};
@@ -51,6 +51,8 @@ struct Fixture {
     model: Model,
     templates: TemplateSet,
     plan: Plan,
+    /// The planned objects, with the values the audit reads.
+    objects: Vec<PlannedObject>,
     existing: BTreeMap<String, Vec<u8>>,
 }
 
@@ -72,7 +74,8 @@ fn fixture(tenants: usize) -> Arc<Fixture> {
             assert!(!diagnostics.has_errors(), "{diagnostics}");
             let templates = TemplateSet::embedded();
             let model = validate_sources(&sources).expect("valid").0;
-            let plan = compile(&sources, &templates).expect("compiles").plan;
+            let compiled = compile(&sources, &templates).expect("compiles");
+            let (plan, objects) = (compiled.plan, compiled.objects);
             let out = dir.path().join("out");
             write_plan(&plan, &out).expect("write out/");
             let existing = read_output_tree(&out).expect("read out/");
@@ -84,6 +87,7 @@ fn fixture(tenants: usize) -> Arc<Fixture> {
                 model,
                 templates,
                 plan,
+                objects,
                 existing,
             })
         })
@@ -202,5 +206,34 @@ fn verify_record(bencher: Bencher, tenants: usize) {
         let (mut record, record_ns) =
             tenet::load::read_output_record(black_box(&f.out)).expect("a record");
         tenet::load::verify_output_record(&f.out, &mut record, record_ns).expect("still true");
+    });
+}
+
+/// The audit: the RBAC evaluator over every planned object, and the five invariants.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn audit(bencher: Bencher, tenants: usize) {
+    let f = fixture(tenants);
+    let pairs = tenet::manifests::plan_objects(&f.objects, "out/");
+    let facts = tenet::audit::TenancyFacts::from_model(&f.model, "2026-12-04");
+    bencher.bench_local(|| {
+        tenet::audit::audit(black_box(&pairs), &facts)
+            .findings
+            .len()
+    });
+}
+
+/// `tenet diff` against an up-to-date `out/`: objects compared by identity, then the access
+/// changes from the RBAC objects of both sides, as the command computes them.
+#[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
+fn diff(bencher: Bencher, tenants: usize) {
+    let f = fixture(tenants);
+    bencher.bench_local(|| {
+        let mut report = tenet::diff::diff_trees(black_box(&f.existing), &f.plan);
+        let (old_objects, _) = tenet::manifests::parse_tree(&f.existing, "out/");
+        report.access_changes = Some(tenet::diff::access_change_lines(
+            &tenet::manifests::borrowed(&old_objects),
+            &tenet::manifests::plan_objects(&f.objects, "out/"),
+        ));
+        report.objects.len()
     });
 }
