@@ -18,7 +18,8 @@ use tenet::kube::{check_schema, identity_of};
 use tenet::load::{Sources, load_sources};
 use tenet::model::Model;
 use tenet::pipeline::{compile, validate_sources};
-use tenet::plan::{Plan, PlannedObject};
+use tenet::audit::AuditPart;
+use tenet::plan::Plan;
 use tenet::render::{RenderedObject, render};
 use tenet::templates::TemplateSet;
 use tenet::write::{read_output_tree, write_plan};
@@ -51,8 +52,8 @@ struct Fixture {
     model: Model,
     templates: TemplateSet,
     plan: Plan,
-    /// The planned objects, with the values the audit reads.
-    objects: Vec<PlannedObject>,
+    /// What the audit reads from each planned object.
+    audit_parts: Vec<AuditPart>,
     existing: BTreeMap<String, Vec<u8>>,
 }
 
@@ -74,8 +75,9 @@ fn fixture(tenants: usize) -> Arc<Fixture> {
             assert!(!diagnostics.has_errors(), "{diagnostics}");
             let templates = TemplateSet::embedded();
             let model = validate_sources(&sources).expect("valid").0;
-            let compiled = compile(&sources, &templates).expect("compiles");
-            let (plan, objects) = (compiled.plan, compiled.objects);
+            let mut compiled = compile(&sources, &templates).expect("compiles");
+            let audit_parts = compiled.take_audit_parts("out/");
+            let plan = compiled.plan;
             let out = dir.path().join("out");
             write_plan(&plan, &out).expect("write out/");
             let existing = read_output_tree(&out).expect("read out/");
@@ -87,7 +89,7 @@ fn fixture(tenants: usize) -> Arc<Fixture> {
                 model,
                 templates,
                 plan,
-                objects,
+                audit_parts,
                 existing,
             })
         })
@@ -213,13 +215,10 @@ fn verify_record(bencher: Bencher, tenants: usize) {
 #[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
 fn audit(bencher: Bencher, tenants: usize) {
     let f = fixture(tenants);
-    let pairs = tenet::manifests::plan_objects(&f.objects, "out/");
     let facts = tenet::audit::TenancyFacts::from_model(&f.model, "2026-12-04");
-    bencher.bench_local(|| {
-        tenet::audit::audit(black_box(&pairs), &facts)
-            .findings
-            .len()
-    });
+    bencher
+        .with_inputs(|| f.audit_parts.clone())
+        .bench_local_values(|parts| tenet::audit::audit_parts(parts, &facts).findings.len());
 }
 
 /// `tenet diff` against an up-to-date `out/`: objects compared by identity, then the access
@@ -230,10 +229,10 @@ fn diff(bencher: Bencher, tenants: usize) {
     bencher.bench_local(|| {
         let mut report = tenet::diff::diff_trees(black_box(&f.existing), &f.plan);
         let (old_objects, _) = tenet::manifests::parse_tree(&f.existing, "out/");
-        report.access_changes = Some(tenet::diff::access_change_lines(
-            &tenet::manifests::borrowed(&old_objects),
-            &tenet::manifests::plan_objects(&f.objects, "out/"),
-        ));
+        let before =
+            tenet::rbac::Evaluator::from_objects(tenet::manifests::borrowed(&old_objects), true).0;
+        let after = tenet::audit::evaluator_over(&f.audit_parts);
+        report.access_changes = Some(tenet::diff::access_change_lines(&before, &after));
         report.objects.len()
     });
 }

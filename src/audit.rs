@@ -22,10 +22,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::model::Exception;
-use crate::netpolicy::{Admission, NetworkView};
+use crate::netpolicy::{Admission, NetworkObject, NetworkView};
 use crate::rbac::{
-    Action, Binding, EvaluatorBuilder, ObjectOrigin, PolicyRule, ResourceAction, Role, Subject,
-    rule_allows,
+    Action, Binding, Evaluator, EvaluatorBuilder, ObjectOrigin, PolicyRule, RbacObject, ResourceAction, Role,
+    Subject, decode_rbac_object, rule_allows,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -420,54 +420,128 @@ fn origin_text(origin: &ObjectOrigin) -> String {
     origin.to_string()
 }
 
-fn label<'v>(object: &'v Value, key: &str) -> Option<&'v str> {
-    object.get("metadata")?.get("labels")?.get(key)?.as_str()
-}
-
 const TENANT_LABEL: &str = "tenet.dev/tenant";
 
-/// Runs every invariant over a manifest set.
-pub fn audit(objects: &[(&Value, ObjectOrigin)], facts: &TenancyFacts) -> AuditReport {
-    let mut builder = EvaluatorBuilder::new();
-    for (object, origin) in objects {
-        // Objects the evaluator refuses (e.g. v1beta1 RBAC) grant nothing on a real cluster
-        // either; the schema check in `render` already reported them for tenet's own output.
-        let _ = builder.add_object(object, origin);
-    }
-    let evaluator = builder.build();
+/// The kinds whose objects the admission policy `tenet-protect-managed-objects` guards.
+const GUARDED_KINDS: [&str; 3] = ["NetworkPolicy", "ResourceQuota", "LimitRange"];
 
-    // Facts read from the objects: which tenant each namespace and each binding belongs to.
-    let mut namespace_tenant: BTreeMap<String, String> = BTreeMap::new();
-    let mut binding_tenant: BTreeMap<String, String> = BTreeMap::new();
-    for (object, _) in objects {
+/// What the audit reads from one object, taken out of it right after rendering so that the
+/// object itself need not be kept: its RBAC content, its Namespace labels or NetworkPolicy
+/// rules, its tenant label, and whether the admission policy concerns it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditPart {
+    /// The object's `tenet.dev/tenant` label.
+    tenant: Option<String>,
+    /// The object's name when it is a Namespace (of any API version).
+    namespace_name: Option<String>,
+    /// The Role, ClusterRole or binding, as the evaluator decodes it. Objects the evaluator
+    /// refuses (e.g. v1beta1 RBAC) grant nothing on a real cluster either, so they count as
+    /// none; the schema check reports them for tenet's own output.
+    rbac: Option<RbacObject>,
+    network: Option<NetworkObject>,
+    /// The namespace of a NetworkPolicy, ResourceQuota or LimitRange.
+    guarded_namespace: Option<String>,
+    /// Whether the object binds the admission policy that guards those.
+    protection: bool,
+}
+
+impl AuditPart {
+    /// The audit's part of `object`; `None` when the audit does not read the object at all.
+    pub fn of(object: &Value, origin: &ObjectOrigin) -> Option<AuditPart> {
         let kind = object
             .get("kind")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let name = object
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let Some(tenant) = label(object, TENANT_LABEL) else {
-            continue;
+        let namespace = object.pointer("/metadata/namespace").and_then(Value::as_str);
+        let part = AuditPart {
+            tenant: object
+                .pointer("/metadata/labels")
+                .and_then(|labels| labels.get(TENANT_LABEL))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            namespace_name: (kind == "Namespace")
+                .then(|| object.pointer("/metadata/name").and_then(Value::as_str))
+                .flatten()
+                .map(str::to_string),
+            rbac: decode_rbac_object(object, origin).ok().flatten(),
+            network: NetworkObject::of(object),
+            guarded_namespace: namespace
+                .filter(|_| GUARDED_KINDS.contains(&kind))
+                .map(str::to_string),
+            protection: kind == "ValidatingAdmissionPolicyBinding"
+                && object.pointer("/spec/policyName").and_then(Value::as_str)
+                    == Some("tenet-protect-managed-objects"),
         };
-        match kind {
-            "Namespace" => {
-                namespace_tenant.insert(name.to_string(), tenant.to_string());
+        let read = part.namespace_name.is_some()
+            || part.rbac.is_some()
+            || part.network.is_some()
+            || part.guarded_namespace.is_some()
+            || part.protection;
+        read.then_some(part)
+    }
+
+    /// The Role, ClusterRole or binding in this part, if any.
+    pub fn rbac(&self) -> Option<&RbacObject> {
+        self.rbac.as_ref()
+    }
+
+    /// Puts `prefix` (e.g. `out/`) before the file its RBAC object came from, for objects
+    /// taken out of a plan whose paths are relative.
+    pub fn prefix_origin(&mut self, prefix: &str) {
+        let origin = match &mut self.rbac {
+            Some(RbacObject::Role(role)) => &mut role.origin,
+            Some(RbacObject::Binding(binding)) => &mut binding.origin,
+            None => return,
+        };
+        origin.file.insert_str(0, prefix);
+    }
+}
+
+/// An evaluator, with Kubernetes' built-in roles and bindings, over the RBAC objects of these
+/// parts (for the access changes of `tenet diff`).
+pub fn evaluator_over<'p>(parts: impl IntoIterator<Item = &'p AuditPart>) -> Evaluator {
+    let mut builder = EvaluatorBuilder::new();
+    for rbac in parts.into_iter().filter_map(AuditPart::rbac) {
+        // A refused object (defined twice) counts as in the audit: the first one wins.
+        let _ = builder.add_decoded(rbac.clone());
+    }
+    builder.build()
+}
+
+/// Runs every invariant over a manifest set.
+pub fn audit(objects: &[(&Value, ObjectOrigin)], facts: &TenancyFacts) -> AuditReport {
+    let parts: Vec<AuditPart> = objects
+        .iter()
+        .filter_map(|(object, origin)| AuditPart::of(object, origin))
+        .collect();
+    audit_parts(parts, facts)
+}
+
+/// Runs every invariant over the audit's parts of a manifest set (see [`AuditPart`]).
+pub fn audit_parts(parts: Vec<AuditPart>, facts: &TenancyFacts) -> AuditReport {
+    // Facts read from the objects: which tenant each namespace and each binding belongs to,
+    // and what the admission policy guards.
+    let mut namespace_tenant: BTreeMap<String, String> = BTreeMap::new();
+    let mut binding_tenant: BTreeMap<String, String> = BTreeMap::new();
+    let mut guarded_namespaces: BTreeSet<String> = BTreeSet::new();
+    let mut protected = false;
+    let mut network_objects = Vec::new();
+    let mut builder = EvaluatorBuilder::new();
+    for part in parts {
+        protected |= part.protection;
+        guarded_namespaces.extend(part.guarded_namespace);
+        network_objects.extend(part.network);
+        if let (Some(tenant), Some(name)) = (&part.tenant, part.namespace_name) {
+            namespace_tenant.insert(name, tenant.clone());
+        }
+        if let Some(rbac) = part.rbac {
+            if let (Some(tenant), RbacObject::Binding(binding)) = (part.tenant, &rbac) {
+                binding_tenant.insert(binding.reference(), tenant);
             }
-            "RoleBinding" | "ClusterRoleBinding" => {
-                let reference = match object
-                    .pointer("/metadata/namespace")
-                    .and_then(Value::as_str)
-                {
-                    Some(ns) => format!("{kind}/{ns}/{name}"),
-                    None => format!("{kind}/{name}"),
-                };
-                binding_tenant.insert(reference, tenant.to_string());
-            }
-            _ => {}
+            let _ = builder.add_decoded(rbac);
         }
     }
+    let evaluator = builder.build();
 
     let mut findings: BTreeSet<Finding> = BTreeSet::new();
     let bindings: Vec<(&Binding, Option<&Role>)> = evaluator
@@ -627,7 +701,7 @@ pub fn audit(objects: &[(&Value, ObjectOrigin)], facts: &TenancyFacts) -> AuditR
     }
 
     // Invariant 5: network isolation between tenants.
-    let network = NetworkView::from_objects(objects.iter().map(|(o, _)| *o));
+    let network = NetworkView::from_parts(&network_objects);
     let explicit = network.explicit_sources_of_all();
     for (destination, tenant) in &namespace_tenant {
         match network.admission.get(destination) {
@@ -673,9 +747,12 @@ pub fn audit(objects: &[(&Value, ObjectOrigin)], facts: &TenancyFacts) -> AuditR
 
     let mut report = AuditReport::default();
     apply_exceptions(findings, facts, &mut report);
-    report
-        .warnings
-        .extend(integrity_warnings(objects, &namespace_tenant));
+    let guarded = guarded_namespaces
+        .iter()
+        .any(|namespace| namespace_tenant.contains_key(namespace));
+    if guarded && !protected {
+        report.warnings.push("no admission policy protects what tenet manages: a namespace's owners can delete its tenet-isolation NetworkPolicy or raise its quota until the GitOps controller reverts it; name the appliers of out/ in a Settings document".to_string());
+    }
     report
 }
 
@@ -752,31 +829,6 @@ fn apply_exceptions(findings: BTreeSet<Finding>, facts: &TenancyFacts, report: &
                 exception.name, exception.source
             ));
         }
-    }
-}
-
-/// Without the admission policy, RBAC alone cannot stop a namespace's owners from deleting
-/// its isolation or raising its quota: say so.
-fn integrity_warnings(
-    objects: &[(&Value, ObjectOrigin)],
-    namespace_tenant: &BTreeMap<String, String>,
-) -> Vec<String> {
-    let protected = objects.iter().any(|(o, _)| {
-        o.get("kind").and_then(Value::as_str) == Some("ValidatingAdmissionPolicyBinding")
-            && o.pointer("/spec/policyName").and_then(Value::as_str)
-                == Some("tenet-protect-managed-objects")
-    });
-    let guarded_kinds = ["NetworkPolicy", "ResourceQuota", "LimitRange"];
-    let guarded = objects.iter().any(|(o, _)| {
-        guarded_kinds.contains(&o.get("kind").and_then(Value::as_str).unwrap_or_default())
-            && o.pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-                .is_some_and(|ns| namespace_tenant.contains_key(ns))
-    });
-    if guarded && !protected {
-        vec!["no admission policy protects what tenet manages: a namespace's owners can delete its tenet-isolation NetworkPolicy or raise its quota until the GitOps controller reverts it; name the appliers of out/ in a Settings document".to_string()]
-    } else {
-        Vec::new()
     }
 }
 

@@ -558,14 +558,10 @@ fn join_words(words: &[&str]) -> String {
 /// The "Access changes" section: who gains or loses which access between the old tree and the
 /// new plan, risky gains first. Says so when the YAML changes but no one's access does.
 pub fn access_change_lines(
-    old: &[(&serde_json::Value, crate::rbac::ObjectOrigin)],
-    new: &[(&serde_json::Value, crate::rbac::ObjectOrigin)],
+    before: &crate::rbac::Evaluator,
+    after: &crate::rbac::Evaluator,
 ) -> Vec<String> {
-    use crate::rbac::{Evaluator, diff_effective_permissions};
-    let evaluator = |objects: &[(&serde_json::Value, crate::rbac::ObjectOrigin)]| {
-        Evaluator::from_objects(objects.iter().cloned(), true).0
-    };
-    let changes = diff_effective_permissions(&evaluator(old), &evaluator(new));
+    let changes = crate::rbac::diff_effective_permissions(before, after);
     let mut risky = Vec::new();
     let mut plain = Vec::new();
     for subject in &changes {

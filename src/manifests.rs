@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::plan::{GENERATED_MARKER, PlannedObject};
+use crate::plan::GENERATED_MARKER;
 use crate::rbac::{ObjectOrigin, split_yaml_documents};
 
 /// One object and its origin.
@@ -64,24 +64,6 @@ pub fn parse_tree(
         }
     }
     (objects, problems)
-}
-
-/// The planned objects, borrowed, with origins pointing at their future files: what the
-/// audit and the evaluator take, without copying any object.
-pub fn plan_objects<'a>(
-    objects: &'a [PlannedObject],
-    prefix: &str,
-) -> Vec<(&'a Value, ObjectOrigin)> {
-    objects
-        .iter()
-        .map(|object| {
-            let origin = ObjectOrigin {
-                file: format!("{prefix}{}", object.path),
-                input: object.source.clone(),
-            };
-            (&object.value, origin)
-        })
-        .collect()
 }
 
 /// Manifest objects, borrowed, in the form the audit and the evaluator take.

@@ -14,9 +14,10 @@ use serde_json::Value;
 use crate::selector::LabelSelector;
 use crate::validate::NAMESPACE_NAME_LABEL;
 
-#[derive(Debug, Default, Deserialize)]
+/// The parts of a NetworkPolicy's spec that decide which namespaces it admits.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct PolicySpec {
+pub struct PolicySpec {
     #[serde(default)]
     pod_selector: Option<LabelSelector>,
     #[serde(default)]
@@ -25,13 +26,13 @@ struct PolicySpec {
     ingress: Option<Vec<IngressRule>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 struct IngressRule {
     #[serde(default)]
     from: Option<Vec<Peer>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Peer {
     namespace_selector: Option<LabelSelector>,
@@ -66,40 +67,73 @@ fn string_at<'v>(value: &'v Value, path: &[&str]) -> Option<&'v str> {
     path.iter().try_fold(value, |v, key| v.get(key))?.as_str()
 }
 
+/// What the network view reads from one object: a Namespace's labels or a NetworkPolicy's
+/// rules, taken out so the object itself need not be kept.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NetworkObject {
+    /// A Namespace and its labels, with `kubernetes.io/metadata.name` added as the API server
+    /// does.
+    Namespace {
+        name: String,
+        labels: BTreeMap<String, String>,
+    },
+    Policy { namespace: String, spec: PolicySpec },
+}
+
+impl NetworkObject {
+    /// The Namespace or NetworkPolicy in `object`; `None` for any other object.
+    pub fn of(object: &Value) -> Option<NetworkObject> {
+        let kind = string_at(object, &["kind"]).unwrap_or_default();
+        let api_version = string_at(object, &["apiVersion"]).unwrap_or_default();
+        match (api_version, kind) {
+            ("v1", "Namespace") => {
+                let name = string_at(object, &["metadata", "name"])?;
+                let mut labels: BTreeMap<String, String> = object
+                    .pointer("/metadata/labels")
+                    .and_then(|l| BTreeMap::<String, String>::deserialize(l).ok())
+                    .unwrap_or_default();
+                labels.insert(NAMESPACE_NAME_LABEL.to_string(), name.to_string());
+                Some(NetworkObject::Namespace {
+                    name: name.to_string(),
+                    labels,
+                })
+            }
+            ("networking.k8s.io/v1", "NetworkPolicy") => {
+                let namespace = string_at(object, &["metadata", "namespace"])?;
+                let spec = object
+                    .get("spec")
+                    .and_then(|s| PolicySpec::deserialize(s).ok())
+                    .unwrap_or_default();
+                Some(NetworkObject::Policy {
+                    namespace: namespace.to_string(),
+                    spec,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
 impl NetworkView {
     /// Reads Namespaces and NetworkPolicies from a manifest set.
     pub fn from_objects<'v>(objects: impl IntoIterator<Item = &'v Value>) -> NetworkView {
+        let parts: Vec<NetworkObject> = objects.into_iter().filter_map(NetworkObject::of).collect();
+        NetworkView::from_parts(&parts)
+    }
+
+    /// Builds the view from the Namespaces and NetworkPolicies of a manifest set, already
+    /// taken out of their objects. A Namespace given twice counts with its last labels.
+    pub fn from_parts<'p>(parts: impl IntoIterator<Item = &'p NetworkObject>) -> NetworkView {
         let mut view = NetworkView::default();
-        let mut policies: BTreeMap<String, Vec<PolicySpec>> = BTreeMap::new();
-        for object in objects {
-            let kind = string_at(object, &["kind"]).unwrap_or_default();
-            let api_version = string_at(object, &["apiVersion"]).unwrap_or_default();
-            match (api_version, kind) {
-                ("v1", "Namespace") => {
-                    let Some(name) = string_at(object, &["metadata", "name"]) else {
-                        continue;
-                    };
-                    let mut labels: BTreeMap<String, String> = object
-                        .pointer("/metadata/labels")
-                        .and_then(|l| serde_json::from_value(l.clone()).ok())
-                        .unwrap_or_default();
-                    labels.insert(NAMESPACE_NAME_LABEL.to_string(), name.to_string());
-                    view.labels.insert(name.to_string(), labels);
+        let mut policies: BTreeMap<&str, Vec<&PolicySpec>> = BTreeMap::new();
+        for part in parts {
+            match part {
+                NetworkObject::Namespace { name, labels } => {
+                    view.labels.insert(name.clone(), labels.clone());
                 }
-                ("networking.k8s.io/v1", "NetworkPolicy") => {
-                    let Some(namespace) = string_at(object, &["metadata", "namespace"]) else {
-                        continue;
-                    };
-                    let spec: PolicySpec = object
-                        .get("spec")
-                        .and_then(|s| serde_json::from_value(s.clone()).ok())
-                        .unwrap_or_default();
-                    policies
-                        .entry(namespace.to_string())
-                        .or_default()
-                        .push(spec);
+                NetworkObject::Policy { namespace, spec } => {
+                    policies.entry(namespace).or_default().push(spec);
                 }
-                _ => {}
             }
         }
         for (name, labels) in &view.labels {
@@ -113,7 +147,7 @@ impl NetworkView {
         let namespaces: Vec<String> = view.labels.keys().cloned().collect();
         for namespace in namespaces {
             let admission =
-                admission_of(policies.get(&namespace).map_or(&[][..], |p| p.as_slice()));
+                admission_of(policies.get(namespace.as_str()).map_or(&[][..], |p| p.as_slice()));
             if let Admission::Isolated(selectors) = &admission {
                 for selector in selectors.iter().flatten() {
                     if let Some(name) = selector.match_labels.get(NAMESPACE_NAME_LABEL)
@@ -233,8 +267,8 @@ impl NetworkView {
     }
 }
 
-fn admission_of(policies: &[PolicySpec]) -> Admission {
-    let applies_to_ingress = |p: &PolicySpec| {
+fn admission_of(policies: &[&PolicySpec]) -> Admission {
+    let applies_to_ingress = |p: &&PolicySpec| {
         p.policy_types
             .as_ref()
             .is_none_or(|types| types.iter().any(|t| t == "Ingress"))

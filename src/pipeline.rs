@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::audit::AuditPart;
 use crate::canonical::{canonicalize, to_canonical_yaml};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::document::parse_documents;
@@ -10,6 +11,7 @@ use crate::kube::{ObjectIdentity, check_schema, identity_of};
 use crate::load::Sources;
 use crate::model::Model;
 use crate::plan::{Plan, PlannedObject, object_path};
+use crate::rbac::ObjectOrigin;
 use crate::render::{RenderedObject, RenderedText, Renderer, output_diagnostic, render_contexts};
 use crate::templates::TemplateSet;
 use crate::validate::validate;
@@ -22,6 +24,21 @@ pub struct Compiled {
     pub plan: Plan,
     /// Problems that do not stop the compilation.
     pub warnings: Diagnostics,
+}
+
+impl Compiled {
+    /// Takes the audit's parts out of the planned objects (each object keeps `None`), with
+    /// `prefix` (the output directory, e.g. `out/`) put before each origin file.
+    pub fn take_audit_parts(&mut self, prefix: &str) -> Vec<AuditPart> {
+        self.objects
+            .iter_mut()
+            .filter_map(|object| object.audit.take())
+            .map(|mut part| {
+                part.prefix_origin(prefix);
+                part
+            })
+            .collect()
+    }
 }
 
 /// Parses and validates the input alone (what `tenet validate` runs). Returns the model and
@@ -105,8 +122,7 @@ struct CheckedObject {
     template: String,
     rendered_for: String,
     tenant: Option<String>,
-    /// The canonical object, for the audit.
-    value: serde_json::Value,
+    audit: Option<AuditPart>,
     /// Where the object was rendered, for a diagnostic if it turns out to be a duplicate;
     /// without its text, which only the object's own checks need.
     output: RenderedText,
@@ -114,8 +130,8 @@ struct CheckedObject {
 
 /// Renders every object and checks it (required fields, scope, schema, unique identity and
 /// path), turning it into its canonical form. Objects are rendered and checked on all cores
-/// in chunks; each rendered value is dropped as soon as its canonical text exists, so memory
-/// holds the output text rather than every parsed object. Results are merged in rendering
+/// in chunks; each rendered value is dropped as soon as its canonical text and the audit's part
+/// of it exist, so memory holds the output text rather than every parsed object. Results are merged in rendering
 /// order, so the first of two duplicates is the same as in a sequential run.
 fn render_and_check(
     model: &Model,
@@ -188,7 +204,7 @@ fn render_and_check(
             source: object.source,
             template: object.template,
             tenant: object.tenant,
-            value: object.value,
+            audit: object.audit,
         });
     }
     if diagnostics.has_errors() {
@@ -238,6 +254,11 @@ fn check_object(
         .pointer("/metadata/labels/tenet.dev~1tenant")
         .and_then(|v| v.as_str())
         .map(str::to_string);
+    let origin = ObjectOrigin {
+        file: path.clone(),
+        input: object.source.clone(),
+    };
+    let audit = AuditPart::of(&object.value, &origin);
     Ok(CheckedObject {
         identity,
         path,
@@ -246,7 +267,7 @@ fn check_object(
         template: object.template,
         rendered_for: object.rendered_for,
         tenant,
-        value: object.value,
+        audit,
         output: RenderedText {
             text: String::new(),
             offset: object.output.offset,

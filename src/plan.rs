@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::audit::AuditPart;
 use crate::kube::ObjectIdentity;
 use crate::names::escape_path_component;
 
@@ -32,8 +33,9 @@ pub struct PlannedObject {
     pub template: String,
     /// The object's `tenet.dev/tenant` label, if any.
     pub tenant: Option<String>,
-    /// The canonical object, for the audit.
-    pub value: serde_json::Value,
+    /// What the audit reads from the object (`None` when it reads nothing), with the origin
+    /// file relative to the output directory; the object itself is not kept.
+    pub audit: Option<AuditPart>,
 }
 
 /// `cluster/<kind>/<name>.yaml` or `namespaces/<namespace>/<kind>/<name>.yaml`, with the kind

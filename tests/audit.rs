@@ -3,9 +3,11 @@
 
 use std::path::Path;
 
-use tenet::audit::{AuditReport, Invariant, TenancyFacts, audit, render_json, render_report};
+use tenet::audit::{
+    AuditReport, Invariant, TenancyFacts, audit, audit_parts, render_json, render_report,
+};
 use tenet::load::{Sources, load_sources};
-use tenet::manifests::plan_objects;
+use tenet::manifests::{borrowed, parse_tree};
 use tenet::pipeline::compile;
 use tenet::templates::{TemplateSet, TemplateSource};
 
@@ -53,9 +55,21 @@ fn run(extra: &str, overrides: &[(&str, &str)], today: &str) -> AuditReport {
             },
         );
     }
-    let compiled = compile(&sources, &templates).unwrap_or_else(|d| panic!("{d}"));
-    let pairs = plan_objects(&compiled.objects, "out/");
-    audit(&pairs, &TenancyFacts::from_model(&compiled.model, today))
+    let mut compiled = compile(&sources, &templates).unwrap_or_else(|d| panic!("{d}"));
+    let facts = TenancyFacts::from_model(&compiled.model, today);
+    let report = audit_parts(compiled.take_audit_parts("out/"), &facts);
+    // The same audit over the files as written and read back (what `tenet audit --manifests`
+    // does) must agree with the one over the parts taken out while compiling.
+    let files = compiled
+        .plan
+        .files
+        .iter()
+        .map(|(path, text)| (path.clone(), text.as_bytes().to_vec()))
+        .collect();
+    let (objects, problems) = parse_tree(&files, "out/");
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(audit(&borrowed(&objects), &facts), report);
+    report
 }
 
 fn invariants(report: &AuditReport) -> Vec<Invariant> {
@@ -65,12 +79,9 @@ fn invariants(report: &AuditReport) -> Vec<Invariant> {
 #[test]
 fn the_example_passes() {
     let (sources, _) = load_sources(Path::new("tenants"));
-    let compiled = compile(&sources, &TemplateSet::embedded()).unwrap();
-    let pairs = plan_objects(&compiled.objects, "out/");
-    let report = audit(
-        &pairs,
-        &TenancyFacts::from_model(&compiled.model, "2026-12-04"),
-    );
+    let mut compiled = compile(&sources, &TemplateSet::embedded()).unwrap();
+    let facts = TenancyFacts::from_model(&compiled.model, "2026-12-04");
+    let report = audit_parts(compiled.take_audit_parts("out/"), &facts);
     assert!(report.passed(), "{}", render_report(&report));
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
 }
@@ -287,12 +298,9 @@ fn a_namespace_without_isolation_is_open_to_every_tenant() {
             text: without,
         },
     );
-    let compiled = compile(&sources, &templates).unwrap();
-    let pairs = plan_objects(&compiled.objects, "out/");
-    let report = audit(
-        &pairs,
-        &TenancyFacts::from_model(&compiled.model, "2026-12-04"),
-    );
+    let mut compiled = compile(&sources, &templates).unwrap();
+    let facts = TenancyFacts::from_model(&compiled.model, "2026-12-04");
+    let report = audit_parts(compiled.take_audit_parts("out/"), &facts);
     let open: Vec<&str> = report
         .findings
         .iter()

@@ -634,6 +634,10 @@ fn check_accepts_an_out_dir_that_git_ignores() {
     );
 }
 
+fn evaluator(objects: &[tenet::manifests::ManifestObject]) -> tenet::rbac::Evaluator {
+    tenet::rbac::Evaluator::from_objects(tenet::manifests::borrowed(objects), true).0
+}
+
 /// The "Access changes" section: effective permissions before and after, per subject.
 #[test]
 fn access_changes_of_the_fixture_pair() {
@@ -641,10 +645,7 @@ fn access_changes_of_the_fixture_pair() {
     let after = plan_of(&after_tenants(), Some(&after_templates()));
     let (old, _) = tenet::manifests::parse_tree(&as_tree(&before), "out/");
     let (new, _) = tenet::manifests::parse_tree(&as_tree(&after), "out/");
-    let lines = tenet::diff::access_change_lines(
-        &tenet::manifests::borrowed(&old),
-        &tenet::manifests::borrowed(&new),
-    );
+    let lines = tenet::diff::access_change_lines(&evaluator(&old), &evaluator(&new));
     insta::assert_snapshot!(lines.join("\n"));
 }
 
@@ -653,10 +654,7 @@ fn a_yaml_change_that_changes_no_access_says_so() {
     let plan = plan_of(&before_tenants(), None);
     let (objects, _) = tenet::manifests::parse_tree(&as_tree(&plan), "out/");
     assert_eq!(
-        tenet::diff::access_change_lines(
-            &tenet::manifests::borrowed(&objects),
-            &tenet::manifests::borrowed(&objects)
-        ),
+        tenet::diff::access_change_lines(&evaluator(&objects), &evaluator(&objects)),
         ["no one's access changes"]
     );
 }

@@ -222,8 +222,9 @@ fn every_object_carries_tenets_labels() {
         "tenet-protect-tenant-namespaces",
     ];
     for object in &compiled.objects {
-        let labels = object
-            .value
+        let text = &compiled.plan.files[&object.path];
+        let value: serde_json::Value = serde_saphyr::from_str(text).unwrap();
+        let labels = value
             .pointer("/metadata/labels")
             .cloned()
             .unwrap_or_default();

@@ -2,7 +2,7 @@
 //! and the reachability matrix against hand-computed expectations.
 
 use tenet::load::Sources;
-use tenet::manifests::plan_objects;
+use tenet::manifests::parse_tree;
 use tenet::netpolicy::NetworkView;
 use tenet::pipeline::{Compiled, compile};
 use tenet::templates::TemplateSet;
@@ -280,8 +280,15 @@ spec: {tenant: initech}
 fn net_matrix_matches_hand_computed_reachability() {
     let sources = Sources::in_memory("tenants", &[("all.yaml", THREE_TENANTS)]);
     let compiled = compile(&sources, &TemplateSet::embedded()).unwrap_or_else(|d| panic!("{d}"));
-    let objects = plan_objects(&compiled.objects, "out/");
-    let view = NetworkView::from_objects(objects.iter().map(|(value, _)| *value));
+    let files = compiled
+        .plan
+        .files
+        .iter()
+        .map(|(path, text)| (path.clone(), text.as_bytes().to_vec()))
+        .collect();
+    let (objects, problems) = parse_tree(&files, "out/");
+    assert!(problems.is_empty(), "{problems:?}");
+    let view = NetworkView::from_objects(objects.iter().map(|object| &object.value));
     let namespaces = [
         "acme-db",
         "acme-tools",
@@ -344,11 +351,9 @@ fn one_sided_allow_from_is_refused() {
 #[test]
 fn a_mutual_cross_tenant_path_passes_the_audit() {
     let sources = Sources::in_memory("tenants", &[("all.yaml", THREE_TENANTS)]);
-    let compiled = compile(&sources, &TemplateSet::embedded()).unwrap_or_else(|d| panic!("{d}"));
-    let pairs = plan_objects(&compiled.objects, "out/");
-    let report = tenet::audit::audit(
-        &pairs,
-        &tenet::audit::TenancyFacts::from_model(&compiled.model, "2026-12-04"),
-    );
+    let mut compiled =
+        compile(&sources, &TemplateSet::embedded()).unwrap_or_else(|d| panic!("{d}"));
+    let facts = tenet::audit::TenancyFacts::from_model(&compiled.model, "2026-12-04");
+    let report = tenet::audit::audit_parts(compiled.take_audit_parts("out/"), &facts);
     assert!(report.passed(), "{}", tenet::audit::render_report(&report));
 }

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use tenet::audit::{TenancyFacts, audit, render_report, today_utc};
+use tenet::audit::{TenancyFacts, audit_parts, evaluator_over, render_report, today_utc};
 use tenet::diagnostic::Diagnostics;
 use tenet::diff::{access_change_lines, diff_trees};
 use tenet::diff_format::{
@@ -19,9 +19,10 @@ use tenet::load::{
     GitError, Sources, compare_output_tree, executable_identity, load_output_tree_at_revision,
     load_sources, load_templates, load_untracked_files, read_output_record, verify_output_record,
 };
-use tenet::manifests::{borrowed, parse_tree, plan_objects};
+use tenet::manifests::{borrowed, parse_tree};
 use tenet::pipeline::{Compiled, compile, validate_sources};
 use tenet::plan::TreeChanges;
+use tenet::rbac::Evaluator;
 use tenet::record::{EntryKind, OutputRecord, RECORD_FILE, input_key};
 use tenet::templates::TemplateSet;
 use tenet::write::{
@@ -419,7 +420,7 @@ fn validate(args: &TenantsArg, printer: &Printer) -> u8 {
 /// Runs the audit over a compilation; prints warnings and violations to stderr. Returns the
 /// warnings when it passed (none when it was skipped), `None` when it failed.
 fn run_audit(
-    compiled: &Compiled,
+    compiled: &mut Compiled,
     out: &Path,
     switch: &AuditSwitch,
     printer: &Printer,
@@ -427,9 +428,9 @@ fn run_audit(
     if switch.no_audit {
         return Some(Vec::new());
     }
-    let pairs = plan_objects(&compiled.objects, &format!("{}/", out.display()));
-    let report = audit(
-        &pairs,
+    let parts = compiled.take_audit_parts(&format!("{}/", out.display()));
+    let report = audit_parts(
+        parts,
         &TenancyFacts::from_model(&compiled.model, &today_utc()),
     );
     if !report.passed() {
@@ -515,7 +516,7 @@ fn generate(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
         }
         held = Some(lock);
     }
-    let compiled = match inputs.compile() {
+    let mut compiled = match inputs.compile() {
         Ok(compiled) => {
             printer.diagnostics(&compiled.warnings, &inputs);
             compiled
@@ -525,7 +526,7 @@ fn generate(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
             return EXIT_ERROR;
         }
     };
-    let Some(audit_warnings) = run_audit(&compiled, &args.out, switch, printer) else {
+    let Some(audit_warnings) = run_audit(&mut compiled, &args.out, switch, printer) else {
         eprintln!("tenet: the audit failed; nothing was written");
         return EXIT_CHANGES;
     };
@@ -604,7 +605,7 @@ fn print_written(args: &InputArgs, changes: &TreeChanges, printer: &Printer) {
 fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
     let input = &args.input;
     let inputs = Inputs::load(&input.tenants.tenants, input.templates.as_deref());
-    let compiled = match inputs.compile() {
+    let mut compiled = match inputs.compile() {
         Ok(compiled) => compiled,
         Err(diagnostics) => {
             printer.diagnostics(&diagnostics, &inputs);
@@ -653,14 +654,15 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
             }
         },
     };
-    let audit_passed = run_audit(&compiled, &input.out, &args.audit, printer).is_some();
-    let mut report = diff_trees(&old, &compiled.plan);
     let out_prefix = format!("{}/", input.out.display());
     let (old_objects, _) = parse_tree(&old, &out_prefix);
-    report.access_changes = Some(access_change_lines(
-        &borrowed(&old_objects),
-        &plan_objects(&compiled.objects, &out_prefix),
-    ));
+    let before = Evaluator::from_objects(borrowed(&old_objects), true).0;
+    drop(old_objects);
+    let after = evaluator_over(compiled.objects.iter().filter_map(|o| o.audit.as_ref()));
+    let access_changes = access_change_lines(&before, &after);
+    let audit_passed = run_audit(&mut compiled, &input.out, &args.audit, printer).is_some();
+    let mut report = diff_trees(&old, &compiled.plan);
+    report.access_changes = Some(access_changes);
     let mut options = FormatOptions::new(&input.out.to_string_lossy());
     options.base = args.base.clone();
     options.max_bytes = args.max_bytes;
@@ -790,14 +792,14 @@ fn compare_with_out(
     inputs: &Inputs,
     printer: &Printer,
 ) -> Result<TreeChanges, u8> {
-    let compiled = match inputs.compile() {
+    let mut compiled = match inputs.compile() {
         Ok(compiled) => compiled,
         Err(diagnostics) => {
             printer.diagnostics(&diagnostics, inputs);
             return Err(EXIT_ERROR);
         }
     };
-    let Some(audit_warnings) = run_audit(&compiled, &args.out, switch, printer) else {
+    let Some(audit_warnings) = run_audit(&mut compiled, &args.out, switch, printer) else {
         eprintln!("tenet: the audit failed");
         return Err(EXIT_CHANGES);
     };

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use tenet::audit::{TenancyFacts, audit, render_json, render_report, today_utc};
+use tenet::audit::{AuditPart, TenancyFacts, audit_parts, render_json, render_report, today_utc};
 use tenet::load::{load_sources, read_text_argument};
-use tenet::manifests::{ManifestObject, borrowed, parse_tree, plan_objects};
+use tenet::manifests::{ManifestObject, parse_tree};
 use tenet::netpolicy::{NetworkView, render_matrix};
 use tenet::pipeline::validate_sources;
 use tenet::rbac::{
@@ -379,10 +379,7 @@ pub struct AuditArgs {
 
 pub fn audit_command(args: &AuditArgs, printer: &Printer) -> u8 {
     let today = today_utc();
-    // Keep whatever owns the objects alive while the audit borrows them.
-    let parsed: Vec<ManifestObject>;
-    let compiled;
-    let (pairs, facts) = match &args.manifests {
+    let (parts, facts) = match &args.manifests {
         Some(dir) => {
             let manifests = ManifestArgs {
                 manifests: Some(dir.clone()),
@@ -393,30 +390,31 @@ pub fn audit_command(args: &AuditArgs, printer: &Printer) -> u8 {
             let Ok(objects) = manifests.objects() else {
                 return EXIT_ERROR;
             };
-            parsed = objects;
+            let parts: Vec<AuditPart> = objects
+                .iter()
+                .filter_map(|object| AuditPart::of(&object.value, &object.origin))
+                .collect();
             let facts = TenancyFacts {
                 user_groups: manifests.user_groups(),
                 today,
                 ..TenancyFacts::default()
             };
-            let pairs = borrowed(&parsed);
-            (pairs, facts)
+            (parts, facts)
         }
         None => {
             let inputs = Inputs::load(&args.input.tenants.tenants, args.input.templates.as_deref());
-            compiled = match inputs.compile() {
+            let mut compiled = match inputs.compile() {
                 Ok(compiled) => compiled,
                 Err(diagnostics) => {
                     printer.diagnostics(&diagnostics, &inputs);
                     return EXIT_ERROR;
                 }
             };
-            let prefix = format!("{}/", args.input.out.display());
-            let facts = TenancyFacts::from_model(&compiled.model, &today);
-            (plan_objects(&compiled.objects, &prefix), facts)
+            let parts = compiled.take_audit_parts(&format!("{}/", args.input.out.display()));
+            (parts, TenancyFacts::from_model(&compiled.model, &today))
         }
     };
-    let report = audit(&pairs, &facts);
+    let report = audit_parts(parts, &facts);
     match args.format {
         AuditFormat::Text => print!("{}", render_report(&report)),
         AuditFormat::Json => print!("{}", render_json(&report)),

@@ -55,7 +55,9 @@ impl EvaluatorBuilder {
         }
     }
 
-    fn add_decoded(&mut self, decoded: RbacObject) -> Result<(), ObjectError> {
+    /// Adds one object already decoded by [`decode_rbac_object`]; refused when an object of the
+    /// same kind and name was added before.
+    pub fn add_decoded(&mut self, decoded: RbacObject) -> Result<(), ObjectError> {
         let (kind, namespace, name, origin) = match &decoded {
             RbacObject::Role(role) => (
                 role.kind.to_string(),

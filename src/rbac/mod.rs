@@ -22,8 +22,8 @@ pub use diff::{
 pub use evaluator::{Decision, Evaluator, EvaluatorBuilder, Grant, WhoCanEntry};
 pub use matching::{Action, ResourceAction, UserInfo, rule_allows};
 pub use model::{
-    Binding, BindingKind, ObjectError, ObjectOrigin, PolicyRule, Role, RoleKind, RoleRef, Subject,
-    split_yaml_documents,
+    Binding, BindingKind, ObjectError, ObjectOrigin, PolicyRule, RbacObject, Role, RoleKind,
+    RoleRef, Subject, decode_rbac_object, split_yaml_documents,
 };
 pub use query::{BatchLineError, Query, QueryParseError, QueryProblem, parse_batch, parse_query};
 pub use render::{describe_action, render_access, render_who_can};
