@@ -1,8 +1,6 @@
 //! The whole compiler as one pure function: sources and templates in, a Plan (or every
 //! diagnostic) out. `main` and the tests run exactly this.
 
-use std::collections::BTreeMap;
-
 use crate::audit::AuditPart;
 use crate::canonical::{canonicalize, to_canonical_yaml};
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -35,7 +33,7 @@ impl Compiled {
             .filter_map(|object| object.audit.take())
             .map(|mut part| {
                 part.prefix_origin(prefix);
-                part
+                *part
             })
             .collect()
     }
@@ -165,9 +163,10 @@ fn render_and_check(
     }
 
     let mut diagnostics = Diagnostics::default();
-    let mut objects: Vec<PlannedObject> = Vec::with_capacity(results.len());
-    let mut by_identity: BTreeMap<ObjectIdentity, usize> = BTreeMap::new();
-    let mut by_path: BTreeMap<String, usize> = BTreeMap::new();
+    let count = results.iter().map(|(_, checked)| checked.len()).sum();
+    let mut objects: Vec<PlannedObject> = Vec::with_capacity(count);
+    // Where each object was rendered, for a diagnostic if it turns out to be a duplicate.
+    let mut outputs: Vec<(RenderedText, String)> = Vec::with_capacity(count);
     for checked in results.into_iter().flat_map(|(_, checked)| checked) {
         let object = match checked {
             Ok(object) => object,
@@ -176,27 +175,7 @@ fn render_and_check(
                 continue;
             }
         };
-        if let Some(&first) = by_identity
-            .get(&object.identity)
-            .or_else(|| by_path.get(&object.path))
-        {
-            let other: &PlannedObject = &objects[first];
-            let message = format!(
-                "{} is produced twice: by {} (rendered for {}) and by {}",
-                object.identity, object.template, object.rendered_for, other.template
-            );
-            diagnostics.push(output_diagnostic(
-                templates,
-                model,
-                &object.output,
-                0,
-                message,
-                "each object must come from one template; rename one of them",
-            ));
-            continue;
-        }
-        by_identity.insert(object.identity.clone(), objects.len());
-        by_path.insert(object.path.clone(), objects.len());
+        outputs.push((object.output, object.rendered_for));
         objects.push(PlannedObject {
             identity: object.identity,
             path: object.path,
@@ -204,13 +183,60 @@ fn render_and_check(
             source: object.source,
             template: object.template,
             tenant: object.tenant,
-            audit: object.audit,
+            audit: object.audit.map(Box::new),
         });
+    }
+    // Two objects with the same identity have the same path (the path is made from the
+    // identity), so equal paths find every duplicate. Sorting the positions by path, then by
+    // rendering order, puts each duplicate right after the first object with its path.
+    let mut order: Vec<usize> = (0..objects.len()).collect();
+    order.sort_unstable_by(|&a, &b| objects[a].path.cmp(&objects[b].path).then(a.cmp(&b)));
+    let mut first: Option<usize> = None;
+    for &index in &order {
+        match first {
+            Some(first) if objects[first].path == objects[index].path => {
+                let (object, other) = (&objects[index], &objects[first]);
+                let (output, rendered_for) = &outputs[index];
+                let (message, help) = if object.identity == other.identity {
+                    (
+                        format!(
+                            "{} is produced twice: by {} (rendered for {rendered_for}) and by {}",
+                            object.identity, object.template, other.template
+                        ),
+                        "each object must come from one template; rename one of them",
+                    )
+                } else {
+                    let group = |identity: &ObjectIdentity| match identity.group.as_str() {
+                        "" => "core".to_string(),
+                        group => group.to_string(),
+                    };
+                    (
+                        format!(
+                            "{} (API group {}, by {}, rendered for {rendered_for}) would be written to `{}`, where {} (API group {}, by {}) already goes",
+                            object.identity,
+                            group(&object.identity),
+                            object.template,
+                            object.path,
+                            other.identity,
+                            group(&other.identity),
+                            other.template
+                        ),
+                        "output files are named by kind and name only; rename one of the objects",
+                    )
+                };
+                diagnostics.push(output_diagnostic(
+                    templates, model, output, 0, message, help,
+                ));
+            }
+            _ => first = Some(index),
+        }
     }
     if diagnostics.has_errors() {
         return Err(diagnostics.sorted());
     }
-    objects.sort_by(|a, b| a.path.cmp(&b.path));
+    drop((order, outputs));
+    // Paths are unique now, so an unstable sort gives the same order (without a buffer).
+    objects.sort_unstable_by(|a, b| a.path.cmp(&b.path));
     Ok(objects)
 }
 

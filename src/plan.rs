@@ -35,7 +35,7 @@ pub struct PlannedObject {
     pub tenant: Option<String>,
     /// What the audit reads from the object (`None` when it reads nothing), with the origin
     /// file relative to the output directory; the object itself is not kept.
-    pub audit: Option<AuditPart>,
+    pub audit: Option<Box<AuditPart>>,
 }
 
 /// `cluster/<kind>/<name>.yaml` or `namespaces/<namespace>/<kind>/<name>.yaml`, with the kind
@@ -71,7 +71,9 @@ impl Plan {
     pub fn from_objects(objects: &mut [PlannedObject], sources_root: &str) -> Plan {
         let mut files = BTreeMap::new();
         for object in objects {
-            let mut text = object_header(object.source.as_deref(), sources_root, &object.template);
+            let header = object_header(object.source.as_deref(), sources_root, &object.template);
+            let mut text = String::with_capacity(header.len() + object.body.len());
+            text.push_str(&header);
             text.push_str(&std::mem::take(&mut object.body));
             files.insert(object.path.clone(), text);
         }

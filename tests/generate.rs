@@ -242,3 +242,62 @@ fn every_object_carries_tenets_labels() {
         }
     }
 }
+
+fn compile_with_tenant_template_addition(addition: &str) -> tenet::diagnostic::Diagnostics {
+    let input = "
+apiVersion: tenet.dev/v1alpha1
+kind: Tenant
+metadata: {name: acme}
+---
+apiVersion: tenet.dev/v1alpha1
+kind: Tenant
+metadata: {name: globex}
+";
+    let sources = Sources::in_memory("tenants", &[("all.yaml", input)]);
+    let mut templates = TemplateSet::embedded();
+    let text = format!(
+        "{}{addition}",
+        TemplateSet::embedded_text("tenant.yaml.j2").unwrap()
+    );
+    templates.set(
+        "tenant.yaml.j2",
+        tenet::templates::TemplateSource {
+            display_path: "templates/tenant.yaml.j2".into(),
+            text,
+        },
+    );
+    match compile(&sources, &templates) {
+        Ok(_) => panic!("a duplicate object was accepted"),
+        Err(diagnostics) => diagnostics,
+    }
+}
+
+/// Every tenant renders the same cluster-scoped object: the second one is an error that names
+/// the object and the tenant it was rendered for, and nothing is planned.
+#[test]
+fn an_object_rendered_twice_is_an_error() {
+    let diagnostics = compile_with_tenant_template_addition(
+        "\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: shared\n  labels: {app.kubernetes.io/managed-by: tenet, tenet.dev/tenant: \"{{ tenant.name }}\"}\nrules: []\n",
+    );
+    let text = diagnostics.to_string();
+    assert_eq!(diagnostics.0.len(), 1, "{text}");
+    assert!(text.contains("is produced twice"), "{text}");
+    assert!(text.contains("ClusterRole"), "{text}");
+    // Tenants render in name order: globex's copy is the duplicate.
+    assert!(text.contains("globex"), "{text}");
+    assert!(text.contains("tenant.yaml.j2"), "{text}");
+}
+
+/// Two objects that differ only in API group would be written to the same file: also refused.
+#[test]
+fn two_objects_for_one_file_are_an_error() {
+    let diagnostics = compile_with_tenant_template_addition(
+        "{% if tenant.name == \"acme\" %}\n---\napiVersion: example.com/v1\nkind: ClusterRole\nmetadata:\n  name: namespace-creater\n  labels: {app.kubernetes.io/managed-by: tenet}\n{% endif %}",
+    );
+    let text = diagnostics.to_string();
+    assert_eq!(diagnostics.0.len(), 1, "{text}");
+    assert!(
+        text.contains("ClusterRole namespace-creater (API group example.com, by tenant.yaml.j2, rendered for tenant `acme`) would be written to `cluster/clusterrole/namespace-creater.yaml`, where ClusterRole namespace-creater (API group rbac.authorization.k8s.io, by cluster.yaml.j2) already goes"),
+        "{text}"
+    );
+}

@@ -658,7 +658,7 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
     let (old_objects, _) = parse_tree(&old, &out_prefix);
     let before = Evaluator::from_objects(borrowed(&old_objects), true).0;
     drop(old_objects);
-    let after = evaluator_over(compiled.objects.iter().filter_map(|o| o.audit.as_ref()));
+    let after = evaluator_over(compiled.objects.iter().filter_map(|o| o.audit.as_deref()));
     let access_changes = access_change_lines(&before, &after);
     let audit_passed = run_audit(&mut compiled, &input.out, &args.audit, printer).is_some();
     let mut report = diff_trees(&old, &compiled.plan);
