@@ -13,12 +13,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use divan::{Bencher, black_box};
+use tenet::audit::AuditPart;
 use tenet::canonical::{canonicalize, to_canonical_yaml};
 use tenet::kube::{check_schema, identity_of};
 use tenet::load::{Sources, load_sources};
 use tenet::model::Model;
 use tenet::pipeline::{compile, validate_sources};
-use tenet::audit::AuditPart;
 use tenet::plan::Plan;
 use tenet::render::{RenderedObject, render};
 use tenet::templates::TemplateSet;

@@ -24,8 +24,8 @@ use serde_json::Value;
 use crate::model::Exception;
 use crate::netpolicy::{Admission, NetworkObject, NetworkView};
 use crate::rbac::{
-    Action, Binding, Evaluator, EvaluatorBuilder, ObjectOrigin, PolicyRule, RbacObject, ResourceAction, Role,
-    Subject, decode_rbac_object, rule_allows,
+    Action, Binding, Evaluator, EvaluatorBuilder, ObjectOrigin, PolicyRule, RbacObject,
+    ResourceAction, Role, Subject, decode_rbac_object, rule_allows,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -452,7 +452,9 @@ impl AuditPart {
             .get("kind")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let namespace = object.pointer("/metadata/namespace").and_then(Value::as_str);
+        let namespace = object
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str);
         let part = AuditPart {
             tenant: object
                 .pointer("/metadata/labels")

@@ -265,11 +265,11 @@ fn read_objects<'a>(
     side: &str,
     notes: &mut Vec<Note>,
 ) -> BTreeMap<ObjectIdentity, TreeObject> {
-    let mut objects = BTreeMap::new();
-    for (path, bytes) in files {
-        if path == KUSTOMIZATION_FILE || !is_generated(bytes) {
-            continue;
-        }
+    let files: Vec<(&String, &[u8])> = files
+        .filter(|(path, bytes)| *path != KUSTOMIZATION_FILE && is_generated(bytes))
+        .collect();
+    // Parsing is most of the work: on all cores, in the order of the paths.
+    let parsed = crate::parallel::map_ordered(&files, 256, |(_, bytes)| {
         let text = String::from_utf8_lossy(bytes);
         let (provenance, body) = split_provenance(&text);
         let parsed = parse_object(body).and_then(|value| {
@@ -277,7 +277,11 @@ fn read_objects<'a>(
                 .map(|id| (id, value))
                 .map_err(|p| p.message)
         });
-        let (identity, value) = match parsed {
+        parsed.map(|parsed| (parsed, provenance.to_string(), body.to_string()))
+    });
+    let mut objects = BTreeMap::new();
+    for ((path, _), parsed) in files.into_iter().zip(parsed) {
+        let ((identity, value), provenance, body) = match parsed {
             Ok(parsed) => parsed,
             Err(message) => {
                 notes.push(Note::new(path, format!("({side}) cannot be read as a Kubernetes object ({message}); it is compared as a file only")));
@@ -297,8 +301,8 @@ fn read_objects<'a>(
         let version = ObjectVersion {
             path: path.clone(),
             api_version,
-            provenance: provenance.to_string(),
-            text: body.to_string(),
+            provenance,
+            text: body,
         };
         objects.insert(identity, TreeObject { version, value });
     }

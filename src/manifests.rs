@@ -31,18 +31,18 @@ pub fn parse_tree(
     files: &BTreeMap<String, Vec<u8>>,
     prefix: &str,
 ) -> (Vec<ManifestObject>, Vec<String>) {
-    let mut objects = Vec::new();
-    let mut problems = Vec::new();
-    for (path, bytes) in files {
-        if !(path.ends_with(".yaml") || path.ends_with(".yml"))
-            || path.ends_with("kustomization.yaml")
-        {
-            continue;
-        }
+    let files: Vec<(&String, &Vec<u8>)> = files
+        .iter()
+        .filter(|(path, _)| {
+            (path.ends_with(".yaml") || path.ends_with(".yml"))
+                && !path.ends_with("kustomization.yaml")
+        })
+        .collect();
+    // Parsing is most of the work: on all cores, in the order of the paths.
+    let parsed = crate::parallel::map_ordered(&files, 256, |(path, bytes)| {
         let shown = format!("{prefix}{path}");
         let Ok(text) = std::str::from_utf8(bytes) else {
-            problems.push(format!("{shown}: not UTF-8 text"));
-            continue;
+            return Err(format!("{shown}: not UTF-8 text"));
         };
         match split_yaml_documents(text) {
             Ok(documents) => {
@@ -50,17 +50,27 @@ pub fn parse_tree(
                     file: shown,
                     input: provenance_of(text),
                 };
-                objects.extend(documents.into_iter().filter(Value::is_object).map(|value| {
-                    ManifestObject {
+                Ok(documents
+                    .into_iter()
+                    .filter(Value::is_object)
+                    .map(|value| ManifestObject {
                         value,
                         origin: origin.clone(),
-                    }
-                }));
+                    })
+                    .collect::<Vec<_>>())
             }
-            Err(err) => problems.push(format!(
+            Err(err) => Err(format!(
                 "{shown}: {}",
                 crate::document::yaml_error_message(&err)
             )),
+        }
+    });
+    let mut objects = Vec::new();
+    let mut problems = Vec::new();
+    for result in parsed {
+        match result {
+            Ok(parsed) => objects.extend(parsed),
+            Err(problem) => problems.push(problem),
         }
     }
     (objects, problems)

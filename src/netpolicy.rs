@@ -77,7 +77,10 @@ pub enum NetworkObject {
         name: String,
         labels: BTreeMap<String, String>,
     },
-    Policy { namespace: String, spec: PolicySpec },
+    Policy {
+        namespace: String,
+        spec: PolicySpec,
+    },
 }
 
 impl NetworkObject {
@@ -146,8 +149,11 @@ impl NetworkView {
         }
         let namespaces: Vec<String> = view.labels.keys().cloned().collect();
         for namespace in namespaces {
-            let admission =
-                admission_of(policies.get(namespace.as_str()).map_or(&[][..], |p| p.as_slice()));
+            let admission = admission_of(
+                policies
+                    .get(namespace.as_str())
+                    .map_or(&[][..], |p| p.as_slice()),
+            );
             if let Admission::Isolated(selectors) = &admission {
                 for selector in selectors.iter().flatten() {
                     if let Some(name) = selector.match_labels.get(NAMESPACE_NAME_LABEL)

@@ -15,7 +15,7 @@ use std::fmt;
 
 use super::evaluator::Evaluator;
 use super::matching::rule_resource_matches;
-use super::model::{BindingKind, Subject};
+use super::model::{BindingKind, PolicyRule, Subject};
 
 /// Where a permission holds.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -106,24 +106,47 @@ fn atom_covers(general: &Atom, specific: &Atom) -> bool {
     }
 }
 
-fn covered_by<'a>(atom: &Atom, mut sets: impl Iterator<Item = &'a BTreeSet<Atom>>) -> bool {
-    // Every atom covers itself: look it up before scanning for a wider one. Most atoms of an
-    // unchanged subject are found this way.
-    sets.any(|set| set.contains(atom) || set.iter().any(|general| atom_covers(general, atom)))
+fn covered_by(atom: &Atom, sets: &[&BTreeSet<Atom>]) -> bool {
+    // Every atom covers itself: look it up in every set before scanning for a wider one. Most
+    // atoms of a changed subject are found this way.
+    sets.iter().any(|set| set.contains(atom))
+        || sets
+            .iter()
+            .any(|set| set.iter().any(|general| atom_covers(general, atom)))
 }
+
+/// What a subject is granted, before expansion: the rules of each role bound to it, by scope.
+/// Two subjects with equal grants have equal atoms.
+type SubjectGrants<'e> = BTreeMap<Scope, BTreeSet<&'e [PolicyRule]>>;
 
 type SubjectAtoms = BTreeMap<Scope, BTreeSet<Atom>>;
 
-fn atoms_by_subject(evaluator: &Evaluator) -> BTreeMap<Subject, SubjectAtoms> {
-    let mut atoms: BTreeMap<Subject, SubjectAtoms> = BTreeMap::new();
+fn grants_by_subject(evaluator: &Evaluator) -> BTreeMap<&Subject, SubjectGrants<'_>> {
+    let mut grants: BTreeMap<&Subject, SubjectGrants> = BTreeMap::new();
     for (binding, role) in evaluator.bindings_with_roles() {
         let Some(role) = role else { continue };
         let scope = match (&binding.kind, &binding.namespace) {
             (BindingKind::RoleBinding, Some(namespace)) => Scope::Namespace(namespace.clone()),
             _ => Scope::Cluster,
         };
-        let mut binding_atoms = BTreeSet::new();
-        for rule in &role.rules {
+        for subject in &binding.subjects {
+            grants
+                .entry(subject)
+                .or_default()
+                .entry(scope.clone())
+                .or_default()
+                .insert(&role.rules);
+        }
+    }
+    grants
+}
+
+/// Expands a subject's grants into atoms, wildcards kept.
+fn atoms_of(grants: &SubjectGrants) -> SubjectAtoms {
+    let mut atoms = SubjectAtoms::new();
+    for (scope, rule_lists) in grants {
+        let scope_atoms: &mut BTreeSet<Atom> = atoms.entry(scope.clone()).or_default();
+        for rule in rule_lists.iter().copied().flatten() {
             let names: Vec<Option<String>> = if rule.resource_names.is_empty() {
                 vec![None]
             } else {
@@ -133,7 +156,7 @@ fn atoms_by_subject(evaluator: &Evaluator) -> BTreeMap<Subject, SubjectAtoms> {
                 for api_group in &rule.api_groups {
                     for resource in &rule.resources {
                         for name in &names {
-                            binding_atoms.insert(Atom::Resource {
+                            scope_atoms.insert(Atom::Resource {
                                 verb: verb.clone(),
                                 api_group: api_group.clone(),
                                 resource: resource.clone(),
@@ -143,23 +166,15 @@ fn atoms_by_subject(evaluator: &Evaluator) -> BTreeMap<Subject, SubjectAtoms> {
                     }
                 }
                 // Non-resource URLs only take effect through ClusterRoleBindings.
-                if scope == Scope::Cluster {
+                if *scope == Scope::Cluster {
                     for url in &rule.non_resource_urls {
-                        binding_atoms.insert(Atom::Url {
+                        scope_atoms.insert(Atom::Url {
                             verb: verb.clone(),
                             url: url.clone(),
                         });
                     }
                 }
             }
-        }
-        for subject in &binding.subjects {
-            atoms
-                .entry(subject.clone())
-                .or_default()
-                .entry(scope.clone())
-                .or_default()
-                .extend(binding_atoms.iter().cloned());
         }
     }
     atoms
@@ -208,19 +223,27 @@ impl SubjectChanges {
 
 /// Per-subject access changes from `before` to `after`, sorted by subject.
 pub fn diff_effective_permissions(before: &Evaluator, after: &Evaluator) -> Vec<SubjectChanges> {
-    let before_atoms = atoms_by_subject(before);
-    let after_atoms = atoms_by_subject(after);
-    let empty = SubjectAtoms::new();
-    let subjects: BTreeSet<&Subject> = before_atoms.keys().chain(after_atoms.keys()).collect();
+    let before_grants = grants_by_subject(before);
+    let after_grants = grants_by_subject(after);
+    let empty = SubjectGrants::new();
+    let subjects: BTreeSet<&Subject> = before_grants
+        .keys()
+        .chain(after_grants.keys())
+        .copied()
+        .collect();
     let mut result = Vec::new();
     for subject in subjects {
-        let old = before_atoms.get(subject).unwrap_or(&empty);
-        let new = after_atoms.get(subject).unwrap_or(&empty);
+        let old_grants = before_grants.get(subject).unwrap_or(&empty);
+        let new_grants = after_grants.get(subject).unwrap_or(&empty);
+        if old_grants == new_grants {
+            continue; // the same rules in the same scopes: the same atoms, nothing changes
+        }
+        let (old, new) = (atoms_of(old_grants), atoms_of(new_grants));
         let mut changes = Vec::new();
         let scopes: BTreeSet<&Scope> = old.keys().chain(new.keys()).collect();
         for scope in scopes {
-            changes.extend(scope_changes(ChangeKind::Gain, scope, old, new));
-            changes.extend(scope_changes(ChangeKind::Loss, scope, new, old));
+            changes.extend(scope_changes(ChangeKind::Gain, scope, &old, &new));
+            changes.extend(scope_changes(ChangeKind::Loss, scope, &new, &old));
         }
         if !changes.is_empty() {
             result.push(SubjectChanges {
@@ -249,10 +272,9 @@ fn scope_changes(
     let changed: Vec<&Atom> = to_atoms
         .iter()
         .filter(|atom| match scope {
-            Scope::Cluster => !covered_by(atom, [from_cluster].into_iter()),
+            Scope::Cluster => !covered_by(atom, &[from_cluster]),
             Scope::Namespace(_) => {
-                !covered_by(atom, [from_cluster, from_scope].into_iter())
-                    && !covered_by(atom, [to_cluster].into_iter())
+                !covered_by(atom, &[from_cluster, from_scope]) && !covered_by(atom, &[to_cluster])
             }
         })
         .collect();
