@@ -653,11 +653,11 @@ pub fn audit_parts(parts: Vec<AuditPart>, facts: &TenancyFacts) -> AuditReport {
                 if rule.resources.is_empty() {
                     continue; // non-resource URLs are not tenancy
                 }
-                let permission = describe_rule(rule, scope);
+                // Written out only for a finding: most rules have none.
                 let finding = |invariant: Invariant, detail: String| Finding {
                     invariant,
                     subject: subject_text.clone(),
-                    permission: permission.clone(),
+                    permission: describe_rule(rule, scope),
                     detail,
                     binding: Some(binding.reference()),
                     role: Some(role.reference()),

@@ -148,19 +148,20 @@ pub fn load_sources(root: &Path) -> (Sources, Diagnostics) {
                     .path()
                     .map(|p| p.display().to_string())
                     .unwrap_or_else(|| shown_root.clone());
-                let message = if err.loop_ancestor().is_some() {
-                    "symlink loop: this link points back to one of its own parent directories"
-                        .to_string()
+                let (message, help) = if err.loop_ancestor().is_some() {
+                    (
+                        "symlink loop: this link points back to one of its own parent directories"
+                            .to_string(),
+                        "remove the link, or point it at a folder that does not contain it",
+                    )
                 } else {
-                    match err.io_error() {
+                    let message = match err.io_error() {
                         Some(io) => format!("cannot read: {io}"),
                         None => format!("cannot read: {err}"),
-                    }
+                    };
+                    (message, "fix the permissions or remove the entry")
                 };
-                diagnostics.push(
-                    Diagnostic::error(path, None, message)
-                        .with_help("fix the permissions or remove the entry"),
-                );
+                diagnostics.push(Diagnostic::error(path, None, message).with_help(help));
                 continue;
             }
         };
