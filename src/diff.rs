@@ -252,10 +252,18 @@ fn parse_object(text: &str) -> Result<Value, String> {
         .map_err(|err| crate::document::yaml_error_message(&err))
 }
 
-/// An object read back from a file of an output tree.
+/// An object read back from a file of an output tree. Its parsed value is not kept: only
+/// changed objects need it, and they are parsed again from their text.
 struct TreeObject {
     version: ObjectVersion,
-    value: Value,
+    /// The `tenet.dev/tenant` label.
+    tenant: Option<String>,
+}
+
+impl TreeObject {
+    fn value(&self) -> Value {
+        parse_object(&self.version.text).unwrap_or(Value::Null)
+    }
 }
 
 /// Reads every generated object file of a tree, keyed by identity. Files that are not
@@ -277,11 +285,19 @@ fn read_objects<'a>(
                 .map(|id| (id, value))
                 .map_err(|p| p.message)
         });
-        parsed.map(|parsed| (parsed, provenance.to_string(), body.to_string()))
+        parsed.map(|(identity, value)| {
+            let api_version = value
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let found = (identity, api_version, tenant_of(&value));
+            (found, provenance.to_string(), body.to_string())
+        })
     });
     let mut objects = BTreeMap::new();
     for ((path, _), parsed) in files.into_iter().zip(parsed) {
-        let ((identity, value), provenance, body) = match parsed {
+        let ((identity, api_version, tenant), provenance, body) = match parsed {
             Ok(parsed) => parsed,
             Err(message) => {
                 notes.push(Note::new(path, format!("({side}) cannot be read as a Kubernetes object ({message}); it is compared as a file only")));
@@ -293,18 +309,13 @@ fn read_objects<'a>(
             notes.push(Note::new(path, format!("({side}) holds {identity} again (first seen in {}); it is compared as a file only", first.version.path)));
             continue;
         }
-        let api_version = value
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
         let version = ObjectVersion {
             path: path.clone(),
             api_version,
             provenance,
             text: body,
         };
-        objects.insert(identity, TreeObject { version, value });
+        objects.insert(identity, TreeObject { version, tenant });
     }
     objects
 }
@@ -384,34 +395,40 @@ pub fn diff_trees(old: &BTreeMap<String, Vec<u8>>, new: &Plan) -> DiffReport {
     for identity in identities {
         let before = old_objects.get(identity);
         let after = new_objects.get(identity);
+        let same_text =
+            matches!((before, after), (Some(b), Some(a)) if b.version.text == a.version.text);
+        // Values only for objects whose text changed (few, in a pull request).
+        let value =
+            |object: Option<&TreeObject>| object.filter(|_| !same_text).map(TreeObject::value);
+        let (before_value, after_value) = (value(before), value(after));
         let kind = match (before, after) {
             (None, Some(_)) => ChangeKind::Add,
             (Some(_), None) => ChangeKind::Remove,
-            (Some(b), Some(a)) if b.version.text == a.version.text => {
+            (Some(b), Some(a)) if same_text => {
                 if b.version.provenance == a.version.provenance && b.version.path == a.version.path
                 {
                     continue;
                 }
                 ChangeKind::Provenance
             }
-            (Some(b), Some(a))
-                if is_binding(identity) && b.value.get("roleRef") != a.value.get("roleRef") =>
+            (Some(_), Some(_))
+                if is_binding(identity)
+                    && before_value.as_ref().and_then(|v| v.get("roleRef"))
+                        != after_value.as_ref().and_then(|v| v.get("roleRef")) =>
             {
                 ChangeKind::Replace
             }
             (Some(_), Some(_)) => ChangeKind::Change,
             (None, None) => continue,
         };
-        let risks = match after {
-            Some(a) if kind != ChangeKind::Provenance => {
-                rule_risks(identity, &a.value, before.map(|b| &b.value), &owners)
-            }
-            _ => Vec::new(),
+        let risks = match &after_value {
+            Some(a) => rule_risks(identity, a, before_value.as_ref(), &owners),
+            None => Vec::new(),
         };
         objects.push(ObjectChange {
             identity: identity.clone(),
             kind,
-            tenant: after.or(before).and_then(|o| tenant_of(&o.value)),
+            tenant: after.or(before).and_then(|o| o.tenant.clone()),
             old: before.map(|b| b.version.clone()),
             new: after.map(|a| a.version.clone()),
             risks,
@@ -444,9 +461,9 @@ fn namespace_owners(
         for (identity, object) in objects {
             if identity.group.is_empty()
                 && identity.kind == "Namespace"
-                && let Some(tenant) = tenant_of(&object.value)
+                && let Some(tenant) = &object.tenant
             {
-                owners.insert(identity.name.clone(), tenant);
+                owners.insert(identity.name.clone(), tenant.clone());
             }
         }
     }

@@ -31,6 +31,16 @@ pub fn parse_tree(
     files: &BTreeMap<String, Vec<u8>>,
     prefix: &str,
 ) -> (Vec<ManifestObject>, Vec<String>) {
+    parse_tree_keeping(files, prefix, Some)
+}
+
+/// [`parse_tree`], keeping of each object only what `keep` takes out of it (on all cores, as
+/// each file is parsed), so a large tree never has all its objects in memory at once.
+pub fn parse_tree_keeping<T: Send>(
+    files: &BTreeMap<String, Vec<u8>>,
+    prefix: &str,
+    keep: impl Fn(ManifestObject) -> Option<T> + Sync,
+) -> (Vec<T>, Vec<String>) {
     let files: Vec<(&String, &Vec<u8>)> = files
         .iter()
         .filter(|(path, _)| {
@@ -53,9 +63,11 @@ pub fn parse_tree(
                 Ok(documents
                     .into_iter()
                     .filter(Value::is_object)
-                    .map(|value| ManifestObject {
-                        value,
-                        origin: origin.clone(),
+                    .filter_map(|value| {
+                        keep(ManifestObject {
+                            value,
+                            origin: origin.clone(),
+                        })
                     })
                     .collect::<Vec<_>>())
             }
