@@ -265,7 +265,7 @@ fn check_object(
         })?;
     let path = object_path(&identity);
     canonicalize(&mut object.value);
-    let body = to_canonical_yaml(&object.value).map_err(|err| {
+    let mut body = to_canonical_yaml(&object.value).map_err(|err| {
         output_diagnostic(
             templates,
             model,
@@ -275,6 +275,8 @@ fn check_object(
             "simplify the object",
         )
     })?;
+    // Kept until the plan is built: without the slack its growth left (up to half of it).
+    body.shrink_to_fit();
     let tenant = object
         .value
         .pointer("/metadata/labels/tenet.dev~1tenant")
