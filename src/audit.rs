@@ -749,6 +749,8 @@ pub fn audit_parts(parts: Vec<AuditPart>, facts: &TenancyFacts) -> AuditReport {
 
     let mut report = AuditReport::default();
     apply_exceptions(findings, facts, &mut report);
+    // Without the admission policy, RBAC alone cannot stop a namespace's owners from deleting
+    // its isolation or raising its quota: say so.
     let guarded = guarded_namespaces
         .iter()
         .any(|namespace| namespace_tenant.contains_key(namespace));

@@ -9,7 +9,7 @@
 //! The byte-exact view that `check` and the `patch` format need is kept separately in
 //! [`DiffReport::files`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
@@ -254,6 +254,7 @@ fn parse_object(text: &str) -> Result<Value, String> {
 
 /// An object read back from a file of an output tree. Its parsed value is not kept: only
 /// changed objects need it, and they are parsed again from their text.
+#[derive(Clone)]
 struct TreeObject {
     version: ObjectVersion,
     /// The `tenet.dev/tenant` label.
@@ -267,37 +268,60 @@ impl TreeObject {
 }
 
 /// Reads every generated object file of a tree, keyed by identity. Files that are not
-/// objects (other than `kustomization.yaml`) and duplicates become notes.
+/// objects (other than `kustomization.yaml`) and duplicates become notes. A file whose bytes
+/// equal those of the file at the same path in `same_as` is not parsed again: its object there
+/// is taken (most files of a pull request's tree are unchanged).
 fn read_objects<'a>(
     files: impl Iterator<Item = (&'a String, &'a [u8])>,
     side: &str,
+    same_as: Option<(
+        &BTreeMap<String, Vec<u8>>,
+        &BTreeMap<ObjectIdentity, TreeObject>,
+    )>,
     notes: &mut Vec<Note>,
 ) -> BTreeMap<ObjectIdentity, TreeObject> {
     let files: Vec<(&String, &[u8])> = files
         .filter(|(path, bytes)| *path != KUSTOMIZATION_FILE && is_generated(bytes))
         .collect();
+    let known: HashMap<&str, (&ObjectIdentity, &TreeObject)> = same_as
+        .into_iter()
+        .flat_map(|(_, objects)| objects)
+        .map(|(identity, object)| (object.version.path.as_str(), (identity, object)))
+        .collect();
+    let unchanged = |path: &str, bytes: &[u8]| {
+        let (old_files, _) = same_as?;
+        if old_files.get(path).map(Vec::as_slice) != Some(bytes) {
+            return None;
+        }
+        known
+            .get(path)
+            .map(|(identity, object)| ((*identity).clone(), (*object).clone()))
+    };
     // Parsing is most of the work: on all cores, in the order of the paths.
-    let parsed = crate::parallel::map_ordered(&files, 256, |(_, bytes)| {
+    let parsed = crate::parallel::map_ordered(&files, 256, |(path, bytes)| {
+        if let Some(known) = unchanged(path, bytes) {
+            return Ok::<_, String>(known);
+        }
         let text = String::from_utf8_lossy(bytes);
         let (provenance, body) = split_provenance(&text);
-        let parsed = parse_object(body).and_then(|value| {
-            identity_of(&value)
-                .map(|id| (id, value))
-                .map_err(|p| p.message)
-        });
-        parsed.map(|(identity, value)| {
-            let api_version = value
+        let value = parse_object(body)?;
+        let identity = identity_of(&value).map_err(|p| p.message)?;
+        let version = ObjectVersion {
+            path: (*path).clone(),
+            api_version: value
                 .get("apiVersion")
                 .and_then(Value::as_str)
                 .unwrap_or_default()
-                .to_string();
-            let found = (identity, api_version, tenant_of(&value));
-            (found, provenance.to_string(), body.to_string())
-        })
+                .to_string(),
+            provenance: provenance.to_string(),
+            text: body.to_string(),
+        };
+        let tenant = tenant_of(&value);
+        Ok((identity, TreeObject { version, tenant }))
     });
     let mut objects = BTreeMap::new();
     for ((path, _), parsed) in files.into_iter().zip(parsed) {
-        let ((identity, api_version, tenant), provenance, body) = match parsed {
+        let (identity, object) = match parsed {
             Ok(parsed) => parsed,
             Err(message) => {
                 notes.push(Note::new(path, format!("({side}) cannot be read as a Kubernetes object ({message}); it is compared as a file only")));
@@ -309,13 +333,7 @@ fn read_objects<'a>(
             notes.push(Note::new(path, format!("({side}) holds {identity} again (first seen in {}); it is compared as a file only", first.version.path)));
             continue;
         }
-        let version = ObjectVersion {
-            path: path.clone(),
-            api_version,
-            provenance,
-            text: body,
-        };
-        objects.insert(identity, TreeObject { version, tenant });
+        objects.insert(identity, object);
     }
     objects
 }
@@ -380,11 +398,13 @@ pub fn diff_trees(old: &BTreeMap<String, Vec<u8>>, new: &Plan) -> DiffReport {
     let old_objects = read_objects(
         old.iter().map(|(p, b)| (p, b.as_slice())),
         "before",
+        None,
         &mut notes,
     );
     let new_objects = read_objects(
         new.files.iter().map(|(p, t)| (p, t.as_bytes())),
         "after",
+        Some((old, &old_objects)),
         &mut notes,
     );
     let owners = namespace_owners(&old_objects, &new_objects);
@@ -576,8 +596,9 @@ fn join_words(words: &[&str]) -> String {
     }
 }
 
-/// The "Access changes" section: who gains or loses which access between the old tree and the
-/// new plan, risky gains first. Says so when the YAML changes but no one's access does.
+/// The "Access changes" section: who gains or loses which access between the evaluator of the
+/// old tree and that of the new plan, risky gains first. Says so when the YAML changes but no
+/// one's access does.
 pub fn access_change_lines(
     before: &crate::rbac::Evaluator,
     after: &crate::rbac::Evaluator,

@@ -128,9 +128,10 @@ struct CheckedObject {
 
 /// Renders every object and checks it (required fields, scope, schema, unique identity and
 /// path), turning it into its canonical form. Objects are rendered and checked on all cores
-/// in chunks; each rendered value is dropped as soon as its canonical text and the audit's part
-/// of it exist, so memory holds the output text rather than every parsed object. Results are merged in rendering
-/// order, so the first of two duplicates is the same as in a sequential run.
+/// in chunks; each rendered value is dropped as soon as its canonical text and the audit's
+/// part of it exist, so memory holds the output text rather than every parsed object. Results
+/// are merged in rendering order, so the first of two duplicates is the same as in a
+/// sequential run.
 fn render_and_check(
     model: &Model,
     templates: &TemplateSet,
