@@ -228,9 +228,7 @@ fn diff(bencher: Bencher, tenants: usize) {
     let f = fixture(tenants);
     bencher.bench_local(|| {
         let mut report = tenet::diff::diff_trees(black_box(&f.existing), &f.plan);
-        let (old_objects, _) = tenet::manifests::parse_tree(&f.existing, "out/");
-        let before =
-            tenet::rbac::Evaluator::from_objects(tenet::manifests::borrowed(&old_objects), true).0;
+        let before = tenet::manifests::tree_evaluator(&f.existing, "out/");
         let after = tenet::audit::evaluator_over(&f.audit_parts);
         report.access_changes = Some(tenet::diff::access_change_lines(&before, &after));
         report.objects.len()

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::plan::GENERATED_MARKER;
-use crate::rbac::{ObjectOrigin, split_yaml_documents};
+use crate::rbac::{
+    Evaluator, EvaluatorBuilder, ObjectOrigin, decode_rbac_object, split_yaml_documents,
+};
 
 /// One object and its origin.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,6 +88,23 @@ pub fn parse_tree_keeping<T: Send>(
         }
     }
     (objects, problems)
+}
+
+/// An evaluator, with Kubernetes' built-in roles and bindings, over the RBAC objects of a
+/// tree (hand-written files included: the GitOps controller applies them too). Each object is
+/// decoded as its file is parsed, so the tree's other objects are never all in memory. Of an
+/// object defined twice, the first counts, as in the audit.
+pub fn tree_evaluator(files: &BTreeMap<String, Vec<u8>>, prefix: &str) -> Evaluator {
+    let (objects, _) = parse_tree_keeping(files, prefix, |object| {
+        decode_rbac_object(&object.value, &object.origin)
+            .ok()
+            .flatten()
+    });
+    let mut builder = EvaluatorBuilder::new();
+    for object in objects {
+        let _ = builder.add_decoded(object);
+    }
+    builder.build()
 }
 
 /// Manifest objects, borrowed, in the form the audit and the evaluator take.

@@ -19,10 +19,9 @@ use tenet::load::{
     GitError, Sources, compare_output_tree, executable_identity, load_output_tree_at_revision,
     load_sources, load_templates, load_untracked_files, read_output_record, verify_output_record,
 };
-use tenet::manifests::parse_tree_keeping;
+use tenet::manifests::tree_evaluator;
 use tenet::pipeline::{Compiled, compile, validate_sources};
 use tenet::plan::TreeChanges;
-use tenet::rbac::{EvaluatorBuilder, decode_rbac_object};
 use tenet::record::{EntryKind, OutputRecord, RECORD_FILE, input_key};
 use tenet::templates::TemplateSet;
 use tenet::write::{
@@ -655,17 +654,7 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
         },
     };
     let out_prefix = format!("{}/", input.out.display());
-    let (old_rbac, _) = parse_tree_keeping(&old, &out_prefix, |object| {
-        decode_rbac_object(&object.value, &object.origin)
-            .ok()
-            .flatten()
-    });
-    let mut before = EvaluatorBuilder::new();
-    for rbac in old_rbac {
-        // As in the audit: of an object defined twice, the first counts.
-        let _ = before.add_decoded(rbac);
-    }
-    let before = before.build();
+    let before = tree_evaluator(&old, &out_prefix);
     let after = evaluator_over(compiled.objects.iter().filter_map(|o| o.audit.as_deref()));
     let access_changes = access_change_lines(&before, &after);
     let audit_passed = run_audit(&mut compiled, &input.out, &args.audit, printer).is_some();
