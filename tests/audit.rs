@@ -1,13 +1,15 @@
 //! The audit: each invariant fires on an input or template that breaks it, exceptions accept
 //! findings until they expire, and the example passes.
 
+mod common;
+
 use std::path::Path;
 
 use tenet::audit::{
     AuditReport, Invariant, TenancyFacts, audit, audit_parts, render_json, render_report,
 };
 use tenet::load::{Sources, load_sources};
-use tenet::manifests::{borrowed, parse_tree};
+use tenet::manifests::borrowed;
 use tenet::pipeline::compile;
 use tenet::templates::{TemplateSet, TemplateSource};
 
@@ -60,14 +62,7 @@ fn run(extra: &str, overrides: &[(&str, &str)], today: &str) -> AuditReport {
     let report = audit_parts(compiled.take_audit_parts("out/"), &facts);
     // The same audit over the files as written and read back (what `tenet audit --manifests`
     // does) must agree with the one over the parts taken out while compiling.
-    let files = compiled
-        .plan
-        .files
-        .iter()
-        .map(|(path, text)| (path.clone(), text.as_bytes().to_vec()))
-        .collect();
-    let (objects, problems) = parse_tree(&files, "out/");
-    assert!(problems.is_empty(), "{problems:?}");
+    let objects = common::plan_objects(&compiled.plan);
     assert_eq!(audit(&borrowed(&objects), &facts), report);
     report
 }

@@ -1,8 +1,9 @@
 //! Tenant isolation beyond RBAC: every new field's diagnostics, quota sums with mixed units,
 //! and the reachability matrix against hand-computed expectations.
 
+mod common;
+
 use tenet::load::Sources;
-use tenet::manifests::parse_tree;
 use tenet::netpolicy::NetworkView;
 use tenet::pipeline::{Compiled, compile};
 use tenet::templates::TemplateSet;
@@ -280,14 +281,7 @@ spec: {tenant: initech}
 fn net_matrix_matches_hand_computed_reachability() {
     let sources = Sources::in_memory("tenants", &[("all.yaml", THREE_TENANTS)]);
     let compiled = compile(&sources, &TemplateSet::embedded()).unwrap_or_else(|d| panic!("{d}"));
-    let files = compiled
-        .plan
-        .files
-        .iter()
-        .map(|(path, text)| (path.clone(), text.as_bytes().to_vec()))
-        .collect();
-    let (objects, problems) = parse_tree(&files, "out/");
-    assert!(problems.is_empty(), "{problems:?}");
+    let objects = common::plan_objects(&compiled.plan);
     let view = NetworkView::from_objects(objects.iter().map(|object| &object.value));
     let namespaces = [
         "acme-db",

@@ -30,3 +30,15 @@ pub fn alias_bomb(head: &str) -> String {
     }
     bomb
 }
+
+/// The objects of a plan as `tenet` reads them back from `out/` (origins under `out/`).
+pub fn plan_objects(plan: &tenet::plan::Plan) -> Vec<tenet::manifests::ManifestObject> {
+    let files = plan
+        .files
+        .iter()
+        .map(|(path, text)| (path.clone(), text.as_bytes().to_vec()))
+        .collect();
+    let (objects, problems) = tenet::manifests::parse_tree(&files, "out/");
+    assert!(problems.is_empty(), "{problems:?}");
+    objects
+}
