@@ -242,3 +242,44 @@ fn template_errors_name_the_template_and_line() {
     );
     assert!(stderr.contains("undefined"), "{stderr}");
 }
+
+/// A template that grants a tenant's user `edit` in every namespace: `generate` refuses to
+/// write it and `check` fails, both with the violation; `--no-audit` lets both through.
+#[test]
+fn an_audit_violation_fails_generate_and_check() {
+    let repo = scratch();
+    fs::create_dir_all(repo.path().join("mytemplates")).unwrap();
+    let user = tenet::templates::TemplateSet::embedded_text("user.yaml.j2").unwrap();
+    let everywhere = format!(
+        "{user}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: \"{{{{ user.name }}}}-everywhere\"\n  labels: {{app.kubernetes.io/managed-by: tenet, tenet.dev/tenant: \"{{{{ user.tenant }}}}\"}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}}\nsubjects:\n- {{apiGroup: rbac.authorization.k8s.io, kind: User, name: \"{{{{ user.username }}}}\"}}\n"
+    );
+    fs::write(repo.path().join("mytemplates/user.yaml.j2"), everywhere).unwrap();
+    let run = |args: &[&str]| {
+        tenet(repo.path())
+            .args(args)
+            .args(["--templates", "mytemplates"])
+            .output()
+            .unwrap()
+    };
+    let generated = run(&["generate"]);
+    let stderr = String::from_utf8_lossy(&generated.stderr);
+    assert_eq!(generated.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("violation [cross-tenant]"), "{stderr}");
+    assert!(
+        stderr.contains("-everywhere -> ClusterRole/edit"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(!repo.path().join("out").exists());
+
+    assert_eq!(
+        run(&["generate", "--no-audit", "-q"]).status.code(),
+        Some(0)
+    );
+    let checked = run(&["check"]);
+    let stderr = String::from_utf8_lossy(&checked.stderr);
+    assert_eq!(checked.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("violation [cross-tenant]"), "{stderr}");
+    assert!(stderr.contains("tenet: the audit failed"), "{stderr}");
+    assert_eq!(run(&["check", "--no-audit", "-q"]).status.code(), Some(0));
+}

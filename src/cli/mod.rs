@@ -9,7 +9,9 @@ use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use tenet::audit::{TenancyFacts, audit_parts, evaluator_over, render_report, today_utc};
+use tenet::audit::{
+    AuditPart, AuditReport, TenancyFacts, audit_parts, evaluator_over, render_report, today_utc,
+};
 use tenet::diagnostic::Diagnostics;
 use tenet::diff::{access_change_lines, diff_trees};
 use tenet::diff_format::{
@@ -20,6 +22,7 @@ use tenet::load::{
     load_sources, load_templates, load_untracked_files, read_output_record, verify_output_record,
 };
 use tenet::manifests::tree_evaluator;
+use tenet::model::Model;
 use tenet::pipeline::{Compiled, compile, validate_sources};
 use tenet::plan::TreeChanges;
 use tenet::record::{EntryKind, OutputRecord, RECORD_FILE, input_key};
@@ -424,14 +427,34 @@ fn run_audit(
     switch: &AuditSwitch,
     printer: &Printer,
 ) -> Option<Vec<String>> {
-    if switch.no_audit {
-        return Some(Vec::new());
-    }
-    let parts = compiled.take_audit_parts(&format!("{}/", out.display()));
-    let report = audit_parts(
-        parts,
-        &TenancyFacts::from_model(&compiled.model, &today_utc()),
+    let report = audit_compiled(
+        compiled.take_audit_parts(&out_prefix(out)),
+        &compiled.model,
+        switch,
     );
+    print_audit(report, printer)
+}
+
+/// `out/`, as the audit's findings show output files.
+fn out_prefix(out: &Path) -> String {
+    format!("{}/", out.display())
+}
+
+/// The audit of a compilation's parts; `None` when it is switched off.
+fn audit_compiled(
+    parts: Vec<AuditPart>,
+    model: &Model,
+    switch: &AuditSwitch,
+) -> Option<AuditReport> {
+    (!switch.no_audit).then(|| audit_parts(parts, &TenancyFacts::from_model(model, &today_utc())))
+}
+
+/// Prints an audit's warnings, or its violations when it failed. Returns the warnings when it
+/// passed (none when it was skipped), `None` when it failed.
+fn print_audit(report: Option<AuditReport>, printer: &Printer) -> Option<Vec<String>> {
+    let Some(report) = report else {
+        return Some(Vec::new());
+    };
     if !report.passed() {
         eprint!("{}", render_report(&report));
         eprintln!(
@@ -653,8 +676,7 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
             }
         },
     };
-    let out_prefix = format!("{}/", input.out.display());
-    let before = tree_evaluator(&old, &out_prefix);
+    let before = tree_evaluator(&old, &out_prefix(&input.out));
     let after = evaluator_over(compiled.objects.iter().filter_map(|o| o.audit.as_deref()));
     let access_changes = access_change_lines(&before, &after);
     let audit_passed = run_audit(&mut compiled, &input.out, &args.audit, printer).is_some();
@@ -796,13 +818,30 @@ fn compare_with_out(
             return Err(EXIT_ERROR);
         }
     };
-    let Some(audit_warnings) = run_audit(&mut compiled, &args.out, switch, printer) else {
+    let parts = compiled.take_audit_parts(&out_prefix(&args.out));
+    let Compiled {
+        plan,
+        warnings,
+        model,
+        objects,
+    } = compiled;
+    drop(objects);
+    // The audit and reading out/ need nothing from each other: the audit runs on its own
+    // thread while out/ is read (on all cores).
+    let (report, compared) = std::thread::scope(|scope| {
+        let audit = scope.spawn(|| audit_compiled(parts, &model, switch));
+        let compared = compare_output_tree(&args.out, &plan);
+        let report = audit
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (report, compared)
+    });
+    drop(model);
+    let Some(audit_warnings) = print_audit(report, printer) else {
         eprintln!("tenet: the audit failed");
         return Err(EXIT_CHANGES);
     };
-    // Only the plan is compared: the objects and model go before out/ is read.
-    let Compiled { plan, warnings, .. } = compiled;
-    let (changes, stamps) = match compare_output_tree(&args.out, &plan) {
+    let (changes, stamps) = match compared {
         Ok(compared) => compared,
         Err(err) => {
             eprintln!("error: cannot read {}: {err}", args.out.display());

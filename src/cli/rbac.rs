@@ -410,7 +410,7 @@ pub fn audit_command(args: &AuditArgs, printer: &Printer) -> u8 {
                     return EXIT_ERROR;
                 }
             };
-            let parts = compiled.take_audit_parts(&format!("{}/", args.input.out.display()));
+            let parts = compiled.take_audit_parts(&super::out_prefix(&args.input.out));
             (parts, TenancyFacts::from_model(&compiled.model, &today))
         }
     };
