@@ -214,7 +214,7 @@ fn write_network(text: &mut String, rng: &mut SplitMix, tenant: &str, network: &
             "  subnets:\n    - cidr: {a}.{b}.{c}.{d}/26\n      gateway: {a}.{b}.{c}.{}",
             d + 1
         );
-        if index % 3 == 0 {
+        if index.is_multiple_of(3) {
             let _ = writeln!(
                 text,
                 "    - cidr: fd00:{:x}:{:x}::/64\n      gateway: fd00:{:x}:{:x}::1",
@@ -226,7 +226,7 @@ fn write_network(text: &mut String, rng: &mut SplitMix, tenant: &str, network: &
         }
     }
     text.push_str("  allowFrom:\n    - namespace: ingress-nginx\n");
-    if index % 2 == 0 {
+    if index.is_multiple_of(2) {
         text.push_str(
             "    - namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: monitoring\n",
         );

@@ -261,6 +261,9 @@ struct TreeObject {
     tenant: Option<String>,
 }
 
+/// The objects of a tree, by identity.
+type TreeObjects = BTreeMap<ObjectIdentity, TreeObject>;
+
 impl TreeObject {
     fn value(&self) -> Value {
         parse_object(&self.version.text).unwrap_or(Value::Null)
@@ -274,12 +277,9 @@ impl TreeObject {
 fn read_objects<'a>(
     files: impl Iterator<Item = (&'a String, &'a [u8])>,
     side: &str,
-    same_as: Option<(
-        &BTreeMap<String, Vec<u8>>,
-        &BTreeMap<ObjectIdentity, TreeObject>,
-    )>,
+    same_as: Option<(&BTreeMap<String, Vec<u8>>, &TreeObjects)>,
     notes: &mut Vec<Note>,
-) -> BTreeMap<ObjectIdentity, TreeObject> {
+) -> TreeObjects {
     let files: Vec<(&String, &[u8])> = files
         .filter(|(path, bytes)| *path != KUSTOMIZATION_FILE && is_generated(bytes))
         .collect();
@@ -472,10 +472,7 @@ pub fn diff_trees(old: &BTreeMap<String, Vec<u8>>, new: &Plan) -> DiffReport {
 
 /// Which tenant owns each namespace, from the Namespace objects of both trees (the new tree
 /// wins).
-fn namespace_owners(
-    old: &BTreeMap<ObjectIdentity, TreeObject>,
-    new: &BTreeMap<ObjectIdentity, TreeObject>,
-) -> BTreeMap<String, String> {
+fn namespace_owners(old: &TreeObjects, new: &TreeObjects) -> BTreeMap<String, String> {
     let mut owners = BTreeMap::new();
     for objects in [old, new] {
         for (identity, object) in objects {
