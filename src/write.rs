@@ -49,6 +49,12 @@ pub struct WriteReport {
     pub stamps: Option<Vec<StampedPath>>,
 }
 
+/// What a plan changes in a locked output directory, as read by [`OutputLock::compare`].
+pub struct Comparison {
+    changes: TreeChanges,
+    stamps: Option<Vec<StampedPath>>,
+}
+
 /// Called before every filesystem step of the transaction with the step's name and path.
 /// Tests use it to inject failures; `generate` passes [`no_faults`].
 pub type FaultHook<'a> = &'a mut dyn FnMut(&str, &Path) -> io::Result<()>;
@@ -128,9 +134,32 @@ impl OutputLock<'_> {
     /// Brings the locked directory in line with `plan`, as one transaction. A record of an
     /// earlier run is removed before anything changes.
     pub fn write_plan(&self, plan: &Plan, fault: FaultHook<'_>) -> Result<WriteReport, WriteError> {
+        let comparison = self.compare(plan)?;
+        self.apply(plan, comparison, fault)
+    }
+
+    /// Reads the locked directory and finds what `plan` changes in it, for [`Self::apply`];
+    /// nothing is written. Split from the write so that other work (the audit) can run while
+    /// the directory is read.
+    pub fn compare(&self, plan: &Plan) -> Result<Comparison, WriteError> {
+        let (changes, stamps) =
+            compare_output_tree(self.out, plan).map_err(io_error("read", self.out))?;
+        Ok(Comparison { changes, stamps })
+    }
+
+    /// Makes the changes [`Self::compare`] found for the same `plan`, as one transaction; the
+    /// lock has been held since, so the directory is as it was read.
+    pub fn apply(
+        &self,
+        plan: &Plan,
+        comparison: Comparison,
+        fault: FaultHook<'_>,
+    ) -> Result<WriteReport, WriteError> {
         let out = self.out;
-        let (changes, stamps_before) =
-            compare_output_tree(out, plan).map_err(io_error("read", out))?;
+        let Comparison {
+            changes,
+            stamps: stamps_before,
+        } = comparison;
         if !changes.conflicts.is_empty() {
             return Err(WriteError::Conflict {
                 paths: changes

@@ -548,17 +548,45 @@ fn generate(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
             return EXIT_ERROR;
         }
     };
-    let Some(audit_warnings) = run_audit(&mut compiled, &args.out, switch, printer) else {
+    let parts = compiled.take_audit_parts(&out_prefix(&args.out));
+    let Compiled {
+        plan,
+        warnings,
+        model,
+        objects,
+    } = compiled;
+    drop(objects);
+    // Reading out/ (under the lock) and the audit need nothing from each other: when out/
+    // exists, the audit runs on its own thread meanwhile. Nothing is written unless it
+    // passes, and a missing out/ is only created then.
+    let lock = match held {
+        Some(lock) => Some(lock),
+        None if args.out.is_dir() => match lock_output(&args.out) {
+            Ok(lock) => Some(lock),
+            Err(err) => return write_failed(&err),
+        },
+        None => None,
+    };
+    let (report, comparison) = std::thread::scope(|scope| {
+        let audit = scope.spawn(|| audit_compiled(parts, &model, switch));
+        let comparison = lock.as_ref().map(|lock| lock.compare(&plan));
+        let report = audit
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (report, comparison)
+    });
+    drop(model);
+    let Some(audit_warnings) = print_audit(report, printer) else {
         eprintln!("tenet: the audit failed; nothing was written");
         return EXIT_CHANGES;
     };
-    // Only the plan is written: the objects and model go before out/ is read.
-    let Compiled { plan, warnings, .. } = compiled;
-    let lock = match held.map_or_else(|| lock_output(&args.out), Ok) {
+    let lock = match lock.map_or_else(|| lock_output(&args.out), Ok) {
         Ok(lock) => lock,
         Err(err) => return write_failed(&err),
     };
-    match lock.write_plan(&plan, &mut no_faults) {
+    let comparison = comparison.unwrap_or_else(|| lock.compare(&plan));
+    let written = comparison.and_then(|comparison| lock.apply(&plan, comparison, &mut no_faults));
+    match written {
         Ok(report) => {
             print_written(args, &report.changes, printer);
             if let (Some(key), Some(stamps)) = (key, report.stamps) {
