@@ -8,10 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use arbitrary::Arbitrary;
-use tenet::audit::{TenancyFacts, audit, render_report};
+use tenet::audit::{TenancyFacts, audit_parts, render_report};
 use tenet::diagnostic::Diagnostics;
 use tenet::load::Sources;
-use tenet::manifests::plan_objects;
 use tenet::pipeline::compile;
 use tenet::templates::TemplateSet;
 
@@ -29,10 +28,10 @@ const TODAY: &str = "2025-06-01";
 /// success, the graphical diagnostics on failure.
 pub fn exercise(sources: &Sources) {
     match compile(sources, &TEMPLATES) {
-        Ok(compiled) => {
+        Ok(mut compiled) => {
             draw(sources, &compiled.warnings);
-            let pairs = plan_objects(&compiled.objects, "out/");
-            let report = audit(&pairs, &TenancyFacts::from_model(&compiled.model, TODAY));
+            let facts = TenancyFacts::from_model(&compiled.model, TODAY);
+            let report = audit_parts(compiled.take_audit_parts("out/"), &facts);
             let _ = render_report(&report);
         }
         Err(diagnostics) => draw(sources, &diagnostics),
