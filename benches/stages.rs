@@ -228,7 +228,11 @@ fn diff(bencher: Bencher, tenants: usize) {
     let f = fixture(tenants);
     bencher.bench_local(|| {
         let mut report = tenet::diff::diff_trees(black_box(&f.existing), &f.plan);
-        let before = tenet::manifests::tree_evaluator(&f.existing, "out/");
+        let before = tenet::manifests::tree_evaluator(
+            &f.existing,
+            "out/",
+            Some((&f.plan, f.audit_parts.as_slice())),
+        );
         let after = tenet::audit::evaluator_over(&f.audit_parts);
         report.access_changes = Some(tenet::diff::access_change_lines(&before, &after));
         report.objects.len()

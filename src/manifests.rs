@@ -1,13 +1,14 @@
 //! Kubernetes objects read back from a manifest tree (`out/`, a git revision of it, or any
 //! directory), with where each came from, for the evaluator, the audit and access diffs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
-use crate::plan::GENERATED_MARKER;
+use crate::audit::AuditPart;
+use crate::plan::{GENERATED_MARKER, Plan};
 use crate::rbac::{
-    Evaluator, EvaluatorBuilder, ObjectOrigin, decode_rbac_object, split_yaml_documents,
+    Evaluator, EvaluatorBuilder, ObjectOrigin, RbacObject, decode_rbac_object, split_yaml_documents,
 };
 
 /// One object and its origin.
@@ -43,6 +44,18 @@ pub fn parse_tree_keeping<T: Send>(
     prefix: &str,
     keep: impl Fn(ManifestObject) -> Option<T> + Sync,
 ) -> (Vec<T>, Vec<String>) {
+    parse_tree_reusing(files, prefix, |_, _| None, keep)
+}
+
+/// [`parse_tree_keeping`], except that a file for which `known` (given its path and bytes)
+/// already has the kept objects is not parsed: they are taken instead, in their place in path
+/// order.
+fn parse_tree_reusing<T: Send>(
+    files: &BTreeMap<String, Vec<u8>>,
+    prefix: &str,
+    known: impl Fn(&str, &[u8]) -> Option<Vec<T>> + Sync,
+    keep: impl Fn(ManifestObject) -> Option<T> + Sync,
+) -> (Vec<T>, Vec<String>) {
     let files: Vec<(&String, &Vec<u8>)> = files
         .iter()
         .filter(|(path, _)| {
@@ -52,6 +65,9 @@ pub fn parse_tree_keeping<T: Send>(
         .collect();
     // Parsing is most of the work: on all cores, in the order of the paths.
     let parsed = crate::parallel::map_ordered(&files, 256, |(path, bytes)| {
+        if let Some(objects) = known(path, bytes) {
+            return Ok(objects);
+        }
         let shown = format!("{prefix}{path}");
         let Ok(text) = std::str::from_utf8(bytes) else {
             return Err(format!("{shown}: not UTF-8 text"));
@@ -94,8 +110,37 @@ pub fn parse_tree_keeping<T: Send>(
 /// tree (hand-written files included: the GitOps controller applies them too). Each object is
 /// decoded as its file is parsed, so the tree's other objects are never all in memory. Of an
 /// object defined twice, the first counts, as in the audit.
-pub fn tree_evaluator(files: &BTreeMap<String, Vec<u8>>, prefix: &str) -> Evaluator {
-    let (objects, _) = parse_tree_keeping(files, prefix, |object| {
+///
+/// With `same_as` (a plan, and the audit parts of its objects taken with the same `prefix`),
+/// a file whose bytes equal the plan's file at the same path is not parsed: its RBAC object
+/// is taken from the parts, as decoded while compiling. In a pull request most files are
+/// unchanged.
+pub fn tree_evaluator(
+    files: &BTreeMap<String, Vec<u8>>,
+    prefix: &str,
+    same_as: Option<(&Plan, &[AuditPart])>,
+) -> Evaluator {
+    let planned: HashMap<&str, &RbacObject> = same_as
+        .into_iter()
+        .flat_map(|(_, parts)| parts)
+        .filter_map(AuditPart::rbac)
+        .map(|rbac| (rbac.origin().file.as_str(), rbac))
+        .collect();
+    let known = |path: &str, bytes: &[u8]| {
+        let (plan, _) = same_as?;
+        if plan.files.get(path).map(String::as_bytes) != Some(bytes) {
+            return None;
+        }
+        let file = format!("{prefix}{path}");
+        Some(
+            planned
+                .get(file.as_str())
+                .map(|&rbac| rbac.clone())
+                .into_iter()
+                .collect(),
+        )
+    };
+    let (objects, _) = parse_tree_reusing(files, prefix, known, |object| {
         decode_rbac_object(&object.value, &object.origin)
             .ok()
             .flatten()

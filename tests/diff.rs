@@ -676,3 +676,63 @@ fn the_cli_diff_includes_access_changes() {
     let markdown = stdout_of(&assert);
     assert!(markdown.contains("#### Access changes"), "{markdown}");
 }
+
+/// Roles and bindings of an evaluator without their origins, which differ by design between an
+/// object decoded from a file and the same object taken from the compiled plan.
+fn rbac_contents(evaluator: &tenet::rbac::Evaluator) -> (Vec<String>, Vec<String>) {
+    let roles = evaluator
+        .roles()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {:?} {:?} {:?}",
+                r.reference(),
+                r.labels,
+                r.rules,
+                r.aggregation_selectors
+            )
+        })
+        .collect();
+    let bindings = evaluator
+        .bindings()
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {:?} {:?}",
+                b.reference(),
+                b.role_ref,
+                b.written_subjects
+            )
+        })
+        .collect();
+    (roles, bindings)
+}
+
+/// `tenet diff` takes the old side's RBAC objects of files that equal the plan's from the
+/// compiled plan instead of parsing them: the old side's evaluator, and so the access changes,
+/// must be the same as from parsing every file.
+#[test]
+fn the_old_sides_evaluator_is_the_same_when_unchanged_files_are_not_parsed() {
+    // The same tenants before and after (so most files are equal), the PR's templates after.
+    let before = as_tree(&plan_of(&after_tenants(), None));
+    let (sources, _) = load_sources(&after_tenants());
+    let (templates, _) = load_templates(&after_templates(), true);
+    let mut compiled = compile(&sources, &templates).expect("the fixture compiles");
+    let parts = compiled.take_audit_parts("out/");
+    let unchanged_rbac = before
+        .iter()
+        .filter(|(path, bytes)| {
+            path.contains("role")
+                && compiled.plan.files.get(*path).map(String::as_bytes) == Some(bytes.as_slice())
+        })
+        .count();
+    assert!(unchanged_rbac > 0, "the fixture pair shares RBAC files");
+
+    let parsed = tenet::manifests::tree_evaluator(&before, "out/", None);
+    let reused = tenet::manifests::tree_evaluator(&before, "out/", Some((&compiled.plan, &parts)));
+    assert_eq!(rbac_contents(&reused), rbac_contents(&parsed));
+    let after = tenet::audit::evaluator_over(&parts);
+    let lines = tenet::diff::access_change_lines(&reused, &after);
+    assert_eq!(lines, tenet::diff::access_change_lines(&parsed, &after));
+    assert_ne!(lines, ["no one's access changes"]);
+}

@@ -419,22 +419,6 @@ fn validate(args: &TenantsArg, printer: &Printer) -> u8 {
     }
 }
 
-/// Runs the audit over a compilation; prints warnings and violations to stderr. Returns the
-/// warnings when it passed (none when it was skipped), `None` when it failed.
-fn run_audit(
-    compiled: &mut Compiled,
-    out: &Path,
-    switch: &AuditSwitch,
-    printer: &Printer,
-) -> Option<Vec<String>> {
-    let report = audit_compiled(
-        compiled.take_audit_parts(&out_prefix(out)),
-        &compiled.model,
-        switch,
-    );
-    print_audit(report, printer)
-}
-
 /// `out/`, as the audit's findings show output files.
 fn out_prefix(out: &Path) -> String {
     format!("{}/", out.display())
@@ -704,10 +688,12 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
             }
         },
     };
-    let before = tree_evaluator(&old, &out_prefix(&input.out));
-    let after = evaluator_over(compiled.objects.iter().filter_map(|o| o.audit.as_deref()));
-    let access_changes = access_change_lines(&before, &after);
-    let audit_passed = run_audit(&mut compiled, &input.out, &args.audit, printer).is_some();
+    let prefix = out_prefix(&input.out);
+    let parts = compiled.take_audit_parts(&prefix);
+    let before = tree_evaluator(&old, &prefix, Some((&compiled.plan, &parts)));
+    let access_changes = access_change_lines(&before, &evaluator_over(&parts));
+    let report = audit_compiled(parts, &compiled.model, &args.audit);
+    let audit_passed = print_audit(report, printer).is_some();
     let mut report = diff_trees(&old, &compiled.plan);
     report.access_changes = Some(access_changes);
     let mut options = FormatOptions::new(&input.out.to_string_lossy());

@@ -246,6 +246,16 @@ pub enum RbacObject {
     Binding(Binding),
 }
 
+impl RbacObject {
+    /// Where the object came from.
+    pub fn origin(&self) -> &ObjectOrigin {
+        match self {
+            RbacObject::Role(role) => &role.origin,
+            RbacObject::Binding(binding) => &binding.origin,
+        }
+    }
+}
+
 /// Why an object that looks like RBAC could not be used.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{origin}: {kind} {name:?}: {problem}")]
