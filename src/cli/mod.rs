@@ -24,7 +24,7 @@ use tenet::load::{
 use tenet::manifests::tree_evaluator;
 use tenet::model::Model;
 use tenet::pipeline::{Compiled, compile, validate_sources};
-use tenet::plan::TreeChanges;
+use tenet::plan::{Plan, TreeChanges};
 use tenet::record::{EntryKind, OutputRecord, RECORD_FILE, input_key};
 use tenet::templates::TemplateSet;
 use tenet::write::{
@@ -433,6 +433,35 @@ fn audit_compiled(
     (!switch.no_audit).then(|| audit_parts(parts, &TenancyFacts::from_model(model, &today_utc())))
 }
 
+/// Audits a compilation on a thread of its own while `read` (reading out/, which needs
+/// nothing from the audit) runs on this one, on all cores. Returns the plan, the compilation's
+/// warnings, the audit's report (`None` when it is switched off) and what `read` returned;
+/// the objects and the model are dropped.
+fn audit_alongside<T>(
+    mut compiled: Compiled,
+    out: &Path,
+    switch: &AuditSwitch,
+    read: impl FnOnce(&Plan) -> T,
+) -> (Plan, Diagnostics, Option<AuditReport>, T) {
+    let parts = compiled.take_audit_parts(&out_prefix(out));
+    let Compiled {
+        plan,
+        warnings,
+        model,
+        objects,
+    } = compiled;
+    drop(objects);
+    let (report, read) = std::thread::scope(|scope| {
+        let audit = scope.spawn(|| audit_compiled(parts, &model, switch));
+        let read = read(&plan);
+        let report = audit
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (report, read)
+    });
+    (plan, warnings, report, read)
+}
+
 /// Prints an audit's warnings, or its violations when it failed. Returns the warnings when it
 /// passed (none when it was skipped), `None` when it failed.
 fn print_audit(report: Option<AuditReport>, printer: &Printer) -> Option<Vec<String>> {
@@ -522,7 +551,7 @@ fn generate(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
         }
         held = Some(lock);
     }
-    let mut compiled = match inputs.compile() {
+    let compiled = match inputs.compile() {
         Ok(compiled) => {
             printer.diagnostics(&compiled.warnings, &inputs);
             compiled
@@ -532,17 +561,8 @@ fn generate(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
             return EXIT_ERROR;
         }
     };
-    let parts = compiled.take_audit_parts(&out_prefix(&args.out));
-    let Compiled {
-        plan,
-        warnings,
-        model,
-        objects,
-    } = compiled;
-    drop(objects);
-    // Reading out/ (under the lock) and the audit need nothing from each other: when out/
-    // exists, the audit runs on its own thread meanwhile. Nothing is written unless it
-    // passes, and a missing out/ is only created then.
+    // A missing out/ is only created once the audit has passed: then there is nothing to
+    // read meanwhile.
     let lock = match held {
         Some(lock) => Some(lock),
         None if args.out.is_dir() => match lock_output(&args.out) {
@@ -551,15 +571,10 @@ fn generate(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
         },
         None => None,
     };
-    let (report, comparison) = std::thread::scope(|scope| {
-        let audit = scope.spawn(|| audit_compiled(parts, &model, switch));
-        let comparison = lock.as_ref().map(|lock| lock.compare(&plan));
-        let report = audit
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (report, comparison)
-    });
-    drop(model);
+    let (plan, warnings, report, comparison) =
+        audit_alongside(compiled, &args.out, switch, |plan| {
+            lock.as_ref().map(|lock| lock.compare(plan))
+        });
     let Some(audit_warnings) = print_audit(report, printer) else {
         eprintln!("tenet: the audit failed; nothing was written");
         return EXIT_CHANGES;
@@ -825,32 +840,16 @@ fn compare_with_out(
     inputs: &Inputs,
     printer: &Printer,
 ) -> Result<TreeChanges, u8> {
-    let mut compiled = match inputs.compile() {
+    let compiled = match inputs.compile() {
         Ok(compiled) => compiled,
         Err(diagnostics) => {
             printer.diagnostics(&diagnostics, inputs);
             return Err(EXIT_ERROR);
         }
     };
-    let parts = compiled.take_audit_parts(&out_prefix(&args.out));
-    let Compiled {
-        plan,
-        warnings,
-        model,
-        objects,
-    } = compiled;
-    drop(objects);
-    // The audit and reading out/ need nothing from each other: the audit runs on its own
-    // thread while out/ is read (on all cores).
-    let (report, compared) = std::thread::scope(|scope| {
-        let audit = scope.spawn(|| audit_compiled(parts, &model, switch));
-        let compared = compare_output_tree(&args.out, &plan);
-        let report = audit
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (report, compared)
+    let (plan, warnings, report, compared) = audit_alongside(compiled, &args.out, switch, |plan| {
+        compare_output_tree(&args.out, plan)
     });
-    drop(model);
     let Some(audit_warnings) = print_audit(report, printer) else {
         eprintln!("tenet: the audit failed");
         return Err(EXIT_CHANGES);
