@@ -1,5 +1,7 @@
 //! `can-i`, `who-can`, `access`, `audit` and `net-matrix` on the committed example output.
 
+mod common;
+
 use assert_cmd::Command;
 
 fn tenet() -> Command {
@@ -226,4 +228,29 @@ fn net_matrix_of_the_example() {
     let (code, out) = stdout(tenet().args(["net-matrix"]));
     assert_eq!(code, Some(0));
     insta::assert_snapshot!(out);
+}
+
+/// `audit --manifests` audits files as written, hand-written ones too: a hand-written
+/// ClusterRoleBinding that gives a tenant's user `edit` everywhere adds that finding. (Without
+/// the input's ownership and settings, the example itself has findings there already.)
+#[test]
+fn audit_of_a_manifest_directory_counts_hand_written_files() {
+    let (_, before) = stdout(tenet().args(["audit", "--manifests", "out"]));
+    assert!(!before.contains("alice-everywhere"), "{before}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("out");
+    common::copy_dir(std::path::Path::new("out"), &copy);
+    std::fs::write(
+        copy.join("extra.yaml"),
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: alice-everywhere\n  labels: {tenet.dev/tenant: acme}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}\nsubjects:\n- {apiGroup: rbac.authorization.k8s.io, kind: User, name: alice@acme.example}\n",
+    )
+    .unwrap();
+    let (code, out) = stdout(tenet().args(["audit", "--manifests"]).arg(&copy));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("violation [cross-tenant] alice@acme.example"),
+        "{out}"
+    );
+    assert!(out.contains("extra.yaml"), "{out}");
 }

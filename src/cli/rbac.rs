@@ -9,7 +9,7 @@ use clap::Args;
 
 use tenet::audit::{AuditPart, TenancyFacts, audit_parts, render_json, render_report, today_utc};
 use tenet::load::{load_sources, read_text_argument};
-use tenet::manifests::{ManifestObject, parse_tree};
+use tenet::manifests::{ManifestObject, parse_tree_keeping};
 use tenet::netpolicy::{NetworkView, render_matrix};
 use tenet::pipeline::validate_sources;
 use tenet::rbac::{
@@ -44,6 +44,15 @@ impl ManifestArgs {
 
     /// Reads and parses the manifests; problems go to stderr.
     fn objects(&self) -> Result<Vec<ManifestObject>, u8> {
+        self.objects_keeping(Some)
+    }
+
+    /// [`Self::objects`], keeping of each object only what `keep` takes out of it as its file
+    /// is parsed.
+    fn objects_keeping<T: Send>(
+        &self,
+        keep: impl Fn(ManifestObject) -> Option<T> + Sync,
+    ) -> Result<Vec<T>, u8> {
         let dir = self.directory();
         if !dir.is_dir() {
             eprintln!("error: {}: no such directory", dir.display());
@@ -55,7 +64,7 @@ impl ManifestArgs {
             EXIT_ERROR
         })?;
         let prefix = format!("{}/", dir.display());
-        let (objects, problems) = parse_tree(&files, &prefix);
+        let (objects, problems) = parse_tree_keeping(&files, &prefix, keep);
         for problem in &problems {
             eprintln!("warning: {problem}; skipped");
         }
@@ -387,13 +396,11 @@ pub fn audit_command(args: &AuditArgs, printer: &Printer) -> u8 {
                 tenants: args.input.tenants.tenants.clone(),
                 no_builtin: false,
             };
-            let Ok(objects) = manifests.objects() else {
+            let Ok(parts) =
+                manifests.objects_keeping(|object| AuditPart::of(&object.value, &object.origin))
+            else {
                 return EXIT_ERROR;
             };
-            let parts: Vec<AuditPart> = objects
-                .iter()
-                .filter_map(|object| AuditPart::of(&object.value, &object.origin))
-                .collect();
             let facts = TenancyFacts {
                 user_groups: manifests.user_groups(),
                 today,
