@@ -490,12 +490,9 @@ impl AuditPart {
     /// Puts `prefix` (e.g. `out/`) before the file its RBAC object came from, for objects
     /// taken out of a plan whose paths are relative.
     pub fn prefix_origin(&mut self, prefix: &str) {
-        let origin = match &mut self.rbac {
-            Some(RbacObject::Role(role)) => &mut role.origin,
-            Some(RbacObject::Binding(binding)) => &mut binding.origin,
-            None => return,
-        };
-        origin.file.insert_str(0, prefix);
+        if let Some(rbac) = &mut self.rbac {
+            rbac.origin_mut().file.insert_str(0, prefix);
+        }
     }
 }
 

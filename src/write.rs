@@ -388,15 +388,13 @@ impl Transaction<'_, '_> {
                 None => {
                     let staged = sibling(&self.out.join(relative), STAGED_SUFFIX);
                     beside.push(relative);
+                    self.staged.push(staged.clone());
                     staged
                 }
             };
             self.step("write", &staged)?;
             fs::write(&staged, plan.files[relative.as_str()].as_bytes())
                 .map_err(io_error("write", &staged))?;
-            if !staged.starts_with(&self.staging) {
-                self.staged.push(staged);
-            }
         }
         // 2. Move replaced and removed originals aside.
         for relative in changes.update.iter().chain(&changes.remove) {

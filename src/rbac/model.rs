@@ -254,6 +254,13 @@ impl RbacObject {
             RbacObject::Binding(binding) => &binding.origin,
         }
     }
+
+    pub fn origin_mut(&mut self) -> &mut ObjectOrigin {
+        match self {
+            RbacObject::Role(role) => &mut role.origin,
+            RbacObject::Binding(binding) => &mut binding.origin,
+        }
+    }
 }
 
 /// Why an object that looks like RBAC could not be used.
