@@ -298,14 +298,28 @@ fn span_at(bytes: &[u8], pos: usize) -> Span {
     }
 }
 
-/// A folder or regular file found under an output directory.
+/// A folder or regular file found under an output directory. Kept small: a large tree has
+/// one per file, and all of them are held while the files are compared.
 struct FoundEntry {
     /// `/`-separated, relative to the output directory.
     relative: String,
-    path: PathBuf,
-    is_folder: bool,
+    kind: FoundKind,
+}
+
+enum FoundKind {
+    File,
     /// Folders are stamped before they are listed, so an entry added later changes the stamp.
-    folder_stamp: Option<Stamp>,
+    Folder(Option<Box<Stamp>>),
+}
+
+impl FoundEntry {
+    fn is_folder(&self) -> bool {
+        matches!(self.kind, FoundKind::Folder(_))
+    }
+
+    fn path(&self, out: &Path) -> PathBuf {
+        out.join(&self.relative)
+    }
 }
 
 /// Every folder and regular file below `out`, sorted by relative path; hidden entries (the
@@ -313,9 +327,9 @@ struct FoundEntry {
 /// followed.
 fn walk_output(out: &Path) -> std::io::Result<Vec<FoundEntry>> {
     let mut found = Vec::new();
-    let mut pending = vec![(String::new(), out.to_path_buf())];
-    while let Some((prefix, dir)) = pending.pop() {
-        for entry in fs::read_dir(&dir)? {
+    let mut pending = vec![String::new()];
+    while let Some(prefix) = pending.pop() {
+        for entry in fs::read_dir(out.join(&prefix))? {
             let entry = entry?;
             let name = entry.file_name();
             if is_hidden(&name) {
@@ -330,27 +344,24 @@ fn walk_output(out: &Path) -> std::io::Result<Vec<FoundEntry>> {
                 format!("{prefix}/{name}")
             };
             let file_type = entry.file_type()?;
-            let path = entry.path();
             if file_type.is_dir() {
-                let folder_stamp = fs::symlink_metadata(&path).ok().and_then(|m| Stamp::of(&m));
-                pending.push((relative.clone(), path.clone()));
+                let stamp = fs::symlink_metadata(entry.path())
+                    .ok()
+                    .and_then(|m| Stamp::of(&m));
+                pending.push(relative.clone());
                 found.push(FoundEntry {
                     relative,
-                    path,
-                    is_folder: true,
-                    folder_stamp,
+                    kind: FoundKind::Folder(stamp.map(Box::new)),
                 });
             } else if file_type.is_file() {
                 found.push(FoundEntry {
                     relative,
-                    path,
-                    is_folder: false,
-                    folder_stamp: None,
+                    kind: FoundKind::File,
                 });
             }
         }
     }
-    found.sort_by(|a, b| a.relative.cmp(&b.relative));
+    found.sort_unstable_by(|a, b| a.relative.cmp(&b.relative));
     Ok(found)
 }
 
@@ -362,11 +373,11 @@ pub fn load_output_tree(out: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
     }
     let files: Vec<FoundEntry> = walk_output(out)?
         .into_iter()
-        .filter(|f| !f.is_folder)
+        .filter(|f| !f.is_folder())
         .collect();
     // The walk is cheap; reading tens of thousands of small files is not: read on all cores.
     crate::parallel::map_ordered(&files, 256, |found| {
-        fs::read(&found.path).map(|bytes| (found.relative.clone(), bytes))
+        fs::read(found.path(out)).map(|bytes| (found.relative.clone(), bytes))
     })
     .into_iter()
     .collect()
@@ -384,11 +395,11 @@ pub fn compare_output_tree(
         return Ok((plan.changes_from(&BTreeMap::new()), Some(Vec::new())));
     }
     let found = walk_output(out)?;
-    let files: Vec<&FoundEntry> = found.iter().filter(|f| !f.is_folder).collect();
+    let files: Vec<&FoundEntry> = found.iter().filter(|f| !f.is_folder()).collect();
     // Reading tens of thousands of small files is the slow part: read on all cores.
     let classified = crate::parallel::map_ordered(&files, 256, |found| {
         use std::io::Read;
-        let mut file = fs::File::open(&found.path)?;
+        let mut file = fs::File::open(found.path(out))?;
         let stamp = file.metadata().ok().and_then(|m| Stamp::of(&m));
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)?;
@@ -396,29 +407,31 @@ pub fn compare_output_tree(
     })
     .into_iter()
     .collect::<std::io::Result<Vec<_>>>()?;
-    let folders = found.iter().filter(|f| f.is_folder);
-    let stamps = folders
-        .map(|f| (f, f.folder_stamp))
-        .chain(
-            files
-                .iter()
-                .zip(&classified)
-                .map(|(f, (stamp, _))| (*f, *stamp)),
-        )
-        .map(|(found, stamp)| {
+    let existing: BTreeMap<&str, ExistingFile> = files
+        .iter()
+        .zip(&classified)
+        .map(|(found, (_, class))| (found.relative.as_str(), *class))
+        .collect();
+    let changes = plan.changes_from(&existing);
+    drop((existing, files));
+    // Each entry's path moves into its stamp: the walk is not needed any more.
+    let mut file_stamps = classified.into_iter().map(|(stamp, _)| stamp);
+    let stamps = found
+        .into_iter()
+        .map(|found| {
+            let is_folder = found.is_folder();
+            let stamp = match found.kind {
+                FoundKind::Folder(stamp) => stamp.map(|stamp| *stamp),
+                FoundKind::File => file_stamps.next().flatten(),
+            };
             stamp.map(|stamp| StampedPath {
-                path: found.relative.clone(),
-                is_folder: found.is_folder,
+                is_folder,
+                path: found.relative,
                 stamp,
             })
         })
         .collect::<Option<Vec<_>>>();
-    let existing: BTreeMap<String, ExistingFile> = files
-        .iter()
-        .zip(classified)
-        .map(|(found, (_, class))| (found.relative.clone(), class))
-        .collect();
-    Ok((plan.changes_from(&existing), stamps))
+    Ok((changes, stamps))
 }
 
 /// The stamps of every folder and file under `out`, without reading any file; `None` where the
@@ -426,13 +439,13 @@ pub fn compare_output_tree(
 pub fn stamp_output_tree(out: &Path) -> std::io::Result<Option<Vec<StampedPath>>> {
     let found = walk_output(out)?;
     let stamps = crate::parallel::map_ordered(&found, 512, |found| {
-        let stamp = match found.folder_stamp {
-            Some(stamp) => Some(stamp),
-            None => Stamp::of(&fs::symlink_metadata(&found.path)?),
+        let stamp = match &found.kind {
+            FoundKind::Folder(stamp) => stamp.as_deref().copied(),
+            FoundKind::File => Stamp::of(&fs::symlink_metadata(found.path(out))?),
         };
         Ok(stamp.map(|stamp| StampedPath {
             path: found.relative.clone(),
-            is_folder: found.is_folder,
+            is_folder: found.is_folder(),
             stamp,
         }))
     });

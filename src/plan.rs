@@ -175,10 +175,10 @@ impl Plan {
 
     /// The changes, from every file found in the output directory (by relative path) and
     /// what it is to the plan; plan files not found are created.
-    pub fn changes_from(&self, existing: &BTreeMap<String, ExistingFile>) -> TreeChanges {
+    pub fn changes_from(&self, existing: &BTreeMap<&str, ExistingFile>) -> TreeChanges {
         let mut changes = TreeChanges::default();
         for path in self.files.keys() {
-            let list = match existing.get(path) {
+            let list = match existing.get(path.as_str()) {
                 None => &mut changes.create,
                 Some(ExistingFile::Conflict) => &mut changes.conflicts,
                 Some(ExistingFile::Unchanged) => &mut changes.unchanged,
@@ -188,8 +188,8 @@ impl Plan {
         }
         for (path, class) in existing {
             match class {
-                ExistingFile::Remove => changes.remove.push(path.clone()),
-                ExistingFile::Foreign => changes.foreign.push(path.clone()),
+                ExistingFile::Remove => changes.remove.push(path.to_string()),
+                ExistingFile::Foreign => changes.foreign.push(path.to_string()),
                 _ => {}
             }
         }
@@ -200,7 +200,7 @@ impl Plan {
     pub fn changes_against(&self, existing: &BTreeMap<String, Vec<u8>>) -> TreeChanges {
         let classified = existing
             .iter()
-            .map(|(path, bytes)| (path.clone(), self.classify_existing(path, bytes)))
+            .map(|(path, bytes)| (path.as_str(), self.classify_existing(path, bytes)))
             .collect();
         self.changes_from(&classified)
     }
