@@ -49,7 +49,7 @@ struct Fixture {
     /// An `out/` that holds exactly the plan, for no-op writes and comparisons.
     out: PathBuf,
     sources: Sources,
-    model: Model,
+    model: Arc<Model>,
     templates: TemplateSet,
     plan: Plan,
     /// What the audit reads from each planned object.
@@ -74,9 +74,9 @@ fn fixture(tenants: usize) -> Arc<Fixture> {
             let (sources, diagnostics) = load_sources(&root);
             assert!(!diagnostics.has_errors(), "{diagnostics}");
             let templates = TemplateSet::embedded();
-            let model = validate_sources(&sources).expect("valid").0;
+            let model = Arc::new(validate_sources(&sources).expect("valid").0);
             let mut compiled = compile(&sources, &templates).expect("compiles");
-            let audit_parts = compiled.take_audit_parts("out/");
+            let audit_parts = compiled.take_audit_parts("out/").collect();
             let plan = compiled.plan;
             let out = dir.path().join("out");
             write_plan(&plan, &out).expect("write out/");

@@ -517,7 +517,10 @@ pub fn audit(objects: &[(&Value, ObjectOrigin)], facts: &TenancyFacts) -> AuditR
 }
 
 /// Runs every invariant over the audit's parts of a manifest set (see [`AuditPart`]).
-pub fn audit_parts(parts: Vec<AuditPart>, facts: &TenancyFacts) -> AuditReport {
+pub fn audit_parts(
+    parts: impl IntoIterator<Item = AuditPart>,
+    facts: &TenancyFacts,
+) -> AuditReport {
     // Facts read from the objects: which tenant each namespace and each binding belongs to,
     // and what the admission policy guards.
     let mut namespace_tenant: BTreeMap<String, String> = BTreeMap::new();

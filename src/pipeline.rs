@@ -1,6 +1,8 @@
 //! The whole compiler as one pure function: sources and templates in, a Plan (or every
 //! diagnostic) out. `main` and the tests run exactly this.
 
+use std::sync::Arc;
+
 use crate::audit::AuditPart;
 use crate::canonical::{canonicalize, to_canonical_yaml};
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -25,17 +27,21 @@ pub struct Compiled {
 }
 
 impl Compiled {
-    /// Takes the audit's parts out of the planned objects (each object keeps `None`), with
-    /// `prefix` (the output directory, e.g. `out/`) put before each origin file.
-    pub fn take_audit_parts(&mut self, prefix: &str) -> Vec<AuditPart> {
-        self.objects
-            .iter_mut()
-            .filter_map(|object| object.audit.take())
-            .map(|mut part| {
-                part.prefix_origin(prefix);
+    /// Takes the audit's parts out of the planned objects, with `prefix` (the output
+    /// directory, e.g. `out/`) put before each origin file. The objects go with them: each is
+    /// dropped as its part is taken, so that a large run does not hold both.
+    pub fn take_audit_parts(
+        &mut self,
+        prefix: &str,
+    ) -> impl Iterator<Item = AuditPart> + Send + 'static {
+        let prefix = prefix.to_string();
+        std::mem::take(&mut self.objects)
+            .into_iter()
+            .filter_map(|object| object.audit)
+            .map(move |mut part| {
+                part.prefix_origin(&prefix);
                 *part
             })
-            .collect()
     }
 }
 
@@ -66,7 +72,10 @@ pub fn validate_sources(sources: &Sources) -> Result<(Model, Diagnostics), Diagn
 /// ```
 pub fn compile(sources: &Sources, templates: &TemplateSet) -> Result<Compiled, Diagnostics> {
     let (model, warnings) = validate_sources(sources)?;
+    // Shared with the templates while rendering, and the only owner again afterwards.
+    let model = Arc::new(model);
     let mut objects = render_and_check(&model, templates)?;
+    let model = Arc::unwrap_or_clone(model);
     check_custom_roles(&model, &objects)?;
     let plan = Plan::from_objects(&mut objects, &sources.root_name);
     Ok(Compiled {
@@ -111,19 +120,15 @@ fn check_custom_roles(model: &Model, objects: &[PlannedObject]) -> Result<(), Di
     Ok(())
 }
 
-/// One rendered object after its own checks, before the checks across objects.
-struct CheckedObject {
-    identity: ObjectIdentity,
-    path: String,
-    body: String,
-    source: Option<String>,
-    template: String,
-    rendered_for: String,
-    tenant: Option<String>,
-    audit: Option<AuditPart>,
-    /// Where the object was rendered, for a diagnostic if it turns out to be a duplicate;
-    /// without its text, which only the object's own checks need.
-    output: RenderedText,
+/// What rendering one context gave: its objects after their own checks, where in the
+/// context's output each was rendered (for a diagnostic if it turns out to be a duplicate),
+/// and the problems found.
+#[derive(Default)]
+struct RenderedContext {
+    objects: Vec<PlannedObject>,
+    offsets: Vec<usize>,
+    render_diagnostics: Diagnostics,
+    check_diagnostics: Diagnostics,
 }
 
 /// Renders every object and checks it (required fields, scope, schema, unique identity and
@@ -133,59 +138,53 @@ struct CheckedObject {
 /// are merged in rendering order, so the first of two duplicates is the same as in a
 /// sequential run.
 fn render_and_check(
-    model: &Model,
+    model: &Arc<Model>,
     templates: &TemplateSet,
 ) -> Result<Vec<PlannedObject>, Diagnostics> {
     let renderer = Renderer::new(model, templates).map_err(Diagnostics::sorted)?;
     let contexts = render_contexts(model);
     let results = crate::parallel::map_ordered(&contexts, 64, |(context, source)| {
         let mut rendered = Vec::new();
-        let mut render_diagnostics = Diagnostics::default();
+        let mut result = RenderedContext::default();
         renderer.render_context(
             templates,
             model,
             context,
             source.clone(),
             &mut rendered,
-            &mut render_diagnostics,
+            &mut result.render_diagnostics,
         );
-        let checked: Vec<Result<CheckedObject, Diagnostic>> = rendered
-            .into_iter()
-            .map(|object| check_object(model, templates, object))
-            .collect();
-        (render_diagnostics, checked)
+        for object in rendered {
+            let offset = object.output.offset;
+            match check_object(model, templates, object) {
+                Ok(object) => {
+                    result.objects.push(object);
+                    result.offsets.push(offset);
+                }
+                Err(diagnostic) => result.check_diagnostics.push(diagnostic),
+            }
+        }
+        result
     });
+    drop(renderer);
     let mut render_diagnostics = Diagnostics::default();
-    for (diagnostics, _) in &results {
-        render_diagnostics.extend(diagnostics.clone());
+    let mut diagnostics = Diagnostics::default();
+    for result in &results {
+        render_diagnostics.extend(result.render_diagnostics.clone());
+        diagnostics.extend(result.check_diagnostics.clone());
     }
     if render_diagnostics.has_errors() {
         return Err(render_diagnostics.sorted());
     }
 
-    let mut diagnostics = Diagnostics::default();
-    let count = results.iter().map(|(_, checked)| checked.len()).sum();
+    let count = results.iter().map(|result| result.objects.len()).sum();
     let mut objects: Vec<PlannedObject> = Vec::with_capacity(count);
-    // Where each object was rendered, for a diagnostic if it turns out to be a duplicate.
-    let mut outputs: Vec<(RenderedText, String)> = Vec::with_capacity(count);
-    for checked in results.into_iter().flat_map(|(_, checked)| checked) {
-        let object = match checked {
-            Ok(object) => object,
-            Err(diagnostic) => {
-                diagnostics.push(diagnostic);
-                continue;
-            }
-        };
-        outputs.push((object.output, object.rendered_for));
-        objects.push(PlannedObject {
-            identity: object.identity,
-            path: object.path,
-            body: object.body,
-            source: object.source,
-            template: object.template,
-            tenant: object.tenant,
-            audit: object.audit.map(Box::new),
-        });
+    // Where each object was rendered: its context (by index) and offset in that output.
+    let mut rendered_at: Vec<(u32, usize)> = Vec::with_capacity(count);
+    for (index, result) in results.into_iter().enumerate() {
+        let index = u32::try_from(index).expect("fewer than 2^32 render contexts");
+        rendered_at.extend(result.offsets.into_iter().map(|offset| (index, offset)));
+        objects.extend(result.objects);
     }
     // Two objects with the same identity have the same path (the path is made from the
     // identity), so equal paths find every duplicate. Sorting the positions by path, then by
@@ -197,7 +196,9 @@ fn render_and_check(
         match first {
             Some(first) if objects[first].path == objects[index].path => {
                 let (object, other) = (&objects[index], &objects[first]);
-                let (output, rendered_for) = &outputs[index];
+                let (context_index, offset) = rendered_at[index];
+                let context = &contexts[context_index as usize].0;
+                let rendered_for = context.describe();
                 let (message, help) = if object.identity == other.identity {
                     (
                         format!(
@@ -225,8 +226,13 @@ fn render_and_check(
                         "output files are named by kind and name only; rename one of the objects",
                     )
                 };
+                let output = RenderedText {
+                    text: String::new(),
+                    offset,
+                    context: context.clone(),
+                };
                 diagnostics.push(output_diagnostic(
-                    templates, model, output, 0, message, help,
+                    templates, model, &output, 0, message, help,
                 ));
             }
             _ => first = Some(index),
@@ -235,7 +241,7 @@ fn render_and_check(
     if diagnostics.has_errors() {
         return Err(diagnostics.sorted());
     }
-    drop((order, outputs));
+    drop((order, rendered_at));
     // Paths are unique now, so an unstable sort gives the same order (without a buffer).
     objects.sort_unstable_by(|a, b| a.path.cmp(&b.path));
     Ok(objects)
@@ -243,10 +249,10 @@ fn render_and_check(
 
 /// The checks of one object on its own: identity, scope and schema; then its canonical text.
 fn check_object(
-    model: &Model,
+    model: &Arc<Model>,
     templates: &TemplateSet,
     mut object: RenderedObject,
-) -> Result<CheckedObject, Diagnostic> {
+) -> Result<PlannedObject, Diagnostic> {
     let identity = identity_of(&object.value)
         .and_then(|id| check_schema(&id, &object.value).map(|()| id))
         .map_err(|problem| {
@@ -288,20 +294,14 @@ fn check_object(
         input: object.source.clone(),
     };
     let audit = AuditPart::of(&object.value, &origin);
-    Ok(CheckedObject {
+    Ok(PlannedObject {
         identity,
         path,
         body,
         source: object.source,
         template: object.template,
-        rendered_for: object.rendered_for,
         tenant,
-        audit,
-        output: RenderedText {
-            text: String::new(),
-            offset: object.output.offset,
-            context: object.output.context,
-        },
+        audit: audit.map(Box::new),
     })
 }
 

@@ -1,8 +1,12 @@
 //! Stage 4, `render`: run the templates over the model and parse what they produce into
 //! Kubernetes objects.
 
-use minijinja::value::Serde;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use minijinja::value::{Enumerator, Object, ObjectExt, Serde};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
+use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
 use crate::document::split_documents;
@@ -54,7 +58,8 @@ impl RenderContext {
         }
     }
 
-    fn describe(&self) -> String {
+    /// What the template is rendered for, e.g. ``user `alice` ``.
+    pub fn describe(&self) -> String {
         match self {
             RenderContext::Cluster => "the cluster".to_string(),
             RenderContext::Tenant(n) => format!("tenant `{n}`"),
@@ -151,13 +156,132 @@ pub fn span_at(text: &str, offset: usize, len: usize) -> Span {
     }
 }
 
-/// The values each template sees. The model is converted once and shared, so a run with many
-/// objects does not convert it again for every template call.
+/// The model as the templates see it: the same maps and fields as its serialized form, but
+/// each entry converted to a template value only when a template reads it. Converting the
+/// whole model up front would hold a second copy of it (about as large as the model itself)
+/// for the whole run.
+#[derive(Debug)]
+struct ModelValue(Arc<Model>);
+
+/// The model's fields, in the order of its serialized form.
+const MODEL_FIELDS: &[&str] = &[
+    "tenants",
+    "users",
+    "namespaces",
+    "networks",
+    "settings",
+    "exceptions",
+];
+
+impl Object for ModelValue {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let model = &self.0;
+        let collection = |kind| {
+            Value::from_object(Collection {
+                model: Arc::clone(model),
+                kind,
+            })
+        };
+        Some(match key.as_str()? {
+            "tenants" => collection(CollectionKind::Tenants),
+            "users" => collection(CollectionKind::Users),
+            "namespaces" => collection(CollectionKind::Namespaces),
+            "networks" => collection(CollectionKind::Networks),
+            "settings" => to_value(&model.settings),
+            "exceptions" => to_value(&model.exceptions),
+            _ => return None,
+        })
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(MODEL_FIELDS)
+    }
+}
+
+fn to_value<T: Serialize>(entry: &T) -> Value {
+    Value::from(Serde(entry))
+}
+
+#[derive(Debug, Clone, Copy)]
+enum CollectionKind {
+    Tenants,
+    Users,
+    Namespaces,
+    Networks,
+}
+
+/// One of the model's maps by name (`model.tenants`, ...), converting an entry when it is read.
+#[derive(Debug)]
+struct Collection {
+    model: Arc<Model>,
+    kind: CollectionKind,
+}
+
+impl Collection {
+    fn entry(&self, name: &str) -> Option<Value> {
+        fn one<T: Serialize>(map: &BTreeMap<String, T>, name: &str) -> Option<Value> {
+            map.get(name).map(to_value)
+        }
+        match self.kind {
+            CollectionKind::Tenants => one(&self.model.tenants, name),
+            CollectionKind::Users => one(&self.model.users, name),
+            CollectionKind::Namespaces => one(&self.model.namespaces, name),
+            CollectionKind::Networks => one(&self.model.networks, name),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self.kind {
+            CollectionKind::Tenants => self.model.tenants.len(),
+            CollectionKind::Users => self.model.users.len(),
+            CollectionKind::Namespaces => self.model.namespaces.len(),
+            CollectionKind::Networks => self.model.networks.len(),
+        }
+    }
+}
+
+impl Object for Collection {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.entry(key.as_str()?)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        fn pairs<T: Serialize>(
+            map: &BTreeMap<String, T>,
+        ) -> Box<dyn Iterator<Item = (Value, Value)> + Send + Sync + '_>
+        where
+            T: Sync,
+        {
+            Box::new(
+                map.iter()
+                    .map(|(name, entry)| (Value::from(name.as_str()), to_value(entry))),
+            )
+        }
+        self.mapped_key_value_enumerator(|this| match this.kind {
+            CollectionKind::Tenants => pairs(&this.model.tenants),
+            CollectionKind::Users => pairs(&this.model.users),
+            CollectionKind::Namespaces => pairs(&this.model.namespaces),
+            CollectionKind::Networks => pairs(&this.model.networks),
+        })
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.len())
+    }
+}
+
+/// The values each template sees: `model`, and the entry it is rendered for with its tenant.
 struct Contexts {
     model: Value,
 }
 
 impl Contexts {
+    fn new(model: &Arc<Model>) -> Contexts {
+        Contexts {
+            model: Value::from_object(ModelValue(Arc::clone(model))),
+        }
+    }
+
     fn for_render(&self, context: &RenderContext) -> Result<Value, minijinja::Error> {
         let model = self.model.clone();
         let pick = |collection: &str, name: &str| -> Result<Value, minijinja::Error> {
@@ -232,16 +356,14 @@ pub struct Renderer {
 
 impl Renderer {
     /// Compiles the templates; their syntax errors are returned as diagnostics.
-    pub fn new(model: &Model, templates: &TemplateSet) -> Result<Renderer, Diagnostics> {
+    pub fn new(model: &Arc<Model>, templates: &TemplateSet) -> Result<Renderer, Diagnostics> {
         let (env, diagnostics) = environment(templates);
         if diagnostics.has_errors() {
             return Err(diagnostics);
         }
         Ok(Renderer {
             env,
-            contexts: Contexts {
-                model: Value::from(Serde(model)),
-            },
+            contexts: Contexts::new(model),
         })
     }
 
@@ -249,7 +371,7 @@ impl Renderer {
     pub fn render_context(
         &self,
         templates: &TemplateSet,
-        model: &Model,
+        model: &Arc<Model>,
         context: &RenderContext,
         source: Option<String>,
         objects: &mut Vec<RenderedObject>,
@@ -284,7 +406,7 @@ impl Renderer {
 }
 
 /// Renders every template for every object of its kind and parses the output.
-pub fn render(model: &Model, templates: &TemplateSet) -> (Vec<RenderedObject>, Diagnostics) {
+pub fn render(model: &Arc<Model>, templates: &TemplateSet) -> (Vec<RenderedObject>, Diagnostics) {
     let renderer = match Renderer::new(model, templates) {
         Ok(renderer) => renderer,
         Err(diagnostics) => return (Vec::new(), diagnostics),
@@ -306,7 +428,7 @@ pub fn render(model: &Model, templates: &TemplateSet) -> (Vec<RenderedObject>, D
 
 fn parse_rendered(
     templates: &TemplateSet,
-    model: &Model,
+    model: &Arc<Model>,
     context: &RenderContext,
     source: Option<String>,
     text: &str,
@@ -351,7 +473,7 @@ fn parse_rendered(
 /// output at `offset_in_document`.
 pub fn output_diagnostic(
     templates: &TemplateSet,
-    model: &Model,
+    model: &Arc<Model>,
     output: &RenderedText,
     offset_in_document: usize,
     message: String,
@@ -370,7 +492,7 @@ pub fn output_diagnostic(
 /// byte at `output_offset`. Only called on the error path.
 fn template_span_for_output(
     templates: &TemplateSet,
-    model: &Model,
+    model: &Arc<Model>,
     output: &RenderedText,
     output_offset: usize,
 ) -> Option<Span> {
@@ -378,9 +500,7 @@ fn template_span_for_output(
     let source = templates.get(name)?;
     let (env, _) = environment(templates);
     let template = env.get_template(name).ok()?;
-    let contexts = Contexts {
-        model: Value::from(Serde(model)),
-    };
+    let contexts = Contexts::new(model);
     let (_, spans) = template
         .render_with_spans(contexts.for_render(&output.context).ok()?)
         .ok()?;
@@ -394,4 +514,39 @@ fn template_span_for_output(
         _ => span.source_range().start,
     };
     Some(span_at(&source.text, source_offset, 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Templates must not tell the lazily converted model from its serialized form.
+    #[test]
+    fn templates_see_the_model_as_its_serialized_form() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tenants");
+        let (sources, diagnostics) = crate::load::load_sources(&root);
+        assert!(!diagnostics.has_errors(), "{diagnostics}");
+        let model = Arc::new(crate::pipeline::validate_sources(&sources).unwrap().0);
+        assert!(model.tenants.len() > 1 && !model.networks.is_empty());
+        let lazy = Contexts::new(&model).model;
+        let eager = Value::from(Serde(&*model));
+        let env = Environment::new();
+        for template in [
+            "{{ model | tojson }}",
+            "{{ model.tenants | length }} {{ model.users | length }} {{ model | length }}",
+            "{% for name in model.namespaces %}{{ name }}={{ model.namespaces[name].tenant }} {% endfor %}",
+            "{% for name, user in model.users | items %}{{ name }}:{{ user.username }} {% endfor %}",
+            "{{ model.networks | dictsort | tojson }} {{ model.networks | list }}",
+            "{{ model.settings | tojson }} {{ model.exceptions | tojson }}",
+            "{% for n in model.tenants %}{{ n in model.tenants }}{% endfor %} {{ 'nobody' in model.users }}",
+            "{{ model.tenants is mapping }} {{ model.missing is defined }} {{ model['users'] | first }}",
+            "{% if model.networks %}yes{% endif %} {% for key in model %}{{ key }} {% endfor %}",
+        ] {
+            let render = |model: &Value| {
+                env.render_str(template, minijinja::context! { model => model.clone() })
+                    .unwrap()
+            };
+            assert_eq!(render(&lazy), render(&eager), "{template}");
+        }
+    }
 }

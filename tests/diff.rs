@@ -718,7 +718,7 @@ fn the_old_sides_evaluator_is_the_same_when_unchanged_files_are_not_parsed() {
     let (sources, _) = load_sources(&after_tenants());
     let (templates, _) = load_templates(&after_templates(), true);
     let mut compiled = compile(&sources, &templates).expect("the fixture compiles");
-    let parts = compiled.take_audit_parts("out/");
+    let parts: Vec<_> = compiled.take_audit_parts("out/").collect();
     let unchanged_rbac = before
         .iter()
         .filter(|(path, bytes)| {

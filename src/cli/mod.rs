@@ -435,8 +435,9 @@ fn audit_compiled(
 
 /// Audits a compilation on a thread of its own while `read` (reading out/, which needs
 /// nothing from the audit) runs on this one, on all cores. Returns the plan, the compilation's
-/// warnings, the audit's report (`None` when it is switched off) and what `read` returned;
-/// the objects and the model are dropped.
+/// warnings, the audit's report (`None` when it is switched off) and what `read` returned.
+/// The objects and the model are dropped first (the audit needs only the facts it takes from
+/// the model), so that neither is held while both run.
 fn audit_alongside<T>(
     mut compiled: Compiled,
     out: &Path,
@@ -448,11 +449,12 @@ fn audit_alongside<T>(
         plan,
         warnings,
         model,
-        objects,
+        objects: _,
     } = compiled;
-    drop(objects);
+    let facts = (!switch.no_audit).then(|| TenancyFacts::from_model(&model, &today_utc()));
+    drop(model);
     let (report, read) = std::thread::scope(|scope| {
-        let audit = scope.spawn(|| audit_compiled(parts, &model, switch));
+        let audit = scope.spawn(|| facts.map(|facts| audit_parts(parts, &facts)));
         let read = read(&plan);
         let report = audit
             .join()
@@ -704,7 +706,7 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
         },
     };
     let prefix = out_prefix(&input.out);
-    let parts = compiled.take_audit_parts(&prefix);
+    let parts: Vec<AuditPart> = compiled.take_audit_parts(&prefix).collect();
     let before = tree_evaluator(&old, &prefix, Some((&compiled.plan, &parts)));
     let access_changes = access_change_lines(&before, &evaluator_over(&parts));
     let report = audit_compiled(parts, &compiled.model, &args.audit);

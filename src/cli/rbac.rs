@@ -417,7 +417,9 @@ pub fn audit_command(args: &AuditArgs, printer: &Printer) -> u8 {
                     return EXIT_ERROR;
                 }
             };
-            let parts = compiled.take_audit_parts(&super::out_prefix(&args.input.out));
+            let parts = compiled
+                .take_audit_parts(&super::out_prefix(&args.input.out))
+                .collect();
             (parts, TenancyFacts::from_model(&compiled.model, &today))
         }
     };
