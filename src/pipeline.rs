@@ -1,6 +1,7 @@
 //! The whole compiler as one pure function: sources and templates in, a Plan (or every
 //! diagnostic) out. `main` and the tests run exactly this.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::audit::AuditPart;
@@ -10,7 +11,7 @@ use crate::document::parse_documents;
 use crate::kube::{ObjectIdentity, check_schema, identity_of};
 use crate::load::Sources;
 use crate::model::Model;
-use crate::plan::{Plan, PlannedObject, object_path};
+use crate::plan::{Plan, PlannedObject, object_header, object_path};
 use crate::rbac::ObjectOrigin;
 use crate::render::{RenderedObject, RenderedText, Renderer, output_diagnostic, render_contexts};
 use crate::templates::TemplateSet;
@@ -74,9 +75,12 @@ pub fn compile(sources: &Sources, templates: &TemplateSet) -> Result<Compiled, D
     let (model, warnings) = validate_sources(sources)?;
     // Shared with the templates while rendering, and the only owner again afterwards.
     let model = Arc::new(model);
-    let mut objects = render_and_check(&model, templates)?;
+    let Rendered {
+        mut objects,
+        cluster_roles,
+    } = render_and_check(&model, templates, &sources.root_name)?;
     let model = Arc::unwrap_or_clone(model);
-    check_custom_roles(&model, &objects)?;
+    check_custom_roles(&model, &cluster_roles)?;
     let plan = Plan::from_objects(&mut objects, &sources.root_name);
     Ok(Compiled {
         model,
@@ -89,15 +93,8 @@ pub fn compile(sources: &Sources, templates: &TemplateSet) -> Result<Compiled, D
 /// A member role that is not built in must be a ClusterRole of the output or allowed by the
 /// settings: a binding to a role that does not exist grants nothing today, and whatever
 /// someone creates under that name tomorrow.
-fn check_custom_roles(model: &Model, objects: &[PlannedObject]) -> Result<(), Diagnostics> {
+fn check_custom_roles(model: &Model, cluster_roles: &BTreeSet<String>) -> Result<(), Diagnostics> {
     let mut diagnostics = Diagnostics::default();
-    let cluster_roles: std::collections::BTreeSet<&str> = objects
-        .iter()
-        .filter(|o| {
-            o.identity.group == "rbac.authorization.k8s.io" && o.identity.kind == "ClusterRole"
-        })
-        .map(|o| o.identity.name.as_str())
-        .collect();
     for reference in &model.custom_role_references {
         let defined = cluster_roles.contains(reference.role.as_str());
         if !defined {
@@ -122,13 +119,21 @@ fn check_custom_roles(model: &Model, objects: &[PlannedObject]) -> Result<(), Di
 
 /// What rendering one context gave: its objects after their own checks, where in the
 /// context's output each was rendered (for a diagnostic if it turns out to be a duplicate),
-/// and the problems found.
+/// the names of the ClusterRoles among them, and the problems found.
 #[derive(Default)]
 struct RenderedContext {
     objects: Vec<PlannedObject>,
     offsets: Vec<usize>,
+    cluster_roles: Vec<String>,
     render_diagnostics: Diagnostics,
     check_diagnostics: Diagnostics,
+}
+
+/// Every object rendered and checked, sorted by path; and the names of the ClusterRoles
+/// among them, which member bindings may refer to.
+struct Rendered {
+    objects: Vec<PlannedObject>,
+    cluster_roles: BTreeSet<String>,
 }
 
 /// Renders every object and checks it (required fields, scope, schema, unique identity and
@@ -140,7 +145,8 @@ struct RenderedContext {
 fn render_and_check(
     model: &Arc<Model>,
     templates: &TemplateSet,
-) -> Result<Vec<PlannedObject>, Diagnostics> {
+    sources_root: &str,
+) -> Result<Rendered, Diagnostics> {
     let renderer = Renderer::new(model, templates).map_err(Diagnostics::sorted)?;
     let contexts = render_contexts(model);
     let results = crate::parallel::map_ordered(&contexts, 64, |(context, source)| {
@@ -156,8 +162,13 @@ fn render_and_check(
         );
         for object in rendered {
             let offset = object.output.offset;
-            match check_object(model, templates, object) {
-                Ok(object) => {
+            match check_object(model, templates, object, sources_root) {
+                Ok((object, identity)) => {
+                    if identity.group == "rbac.authorization.k8s.io"
+                        && identity.kind == "ClusterRole"
+                    {
+                        result.cluster_roles.push(identity.name);
+                    }
                     result.objects.push(object);
                     result.offsets.push(offset);
                 }
@@ -181,10 +192,12 @@ fn render_and_check(
     let mut objects: Vec<PlannedObject> = Vec::with_capacity(count);
     // Where each object was rendered: its context (by index) and offset in that output.
     let mut rendered_at: Vec<(u32, usize)> = Vec::with_capacity(count);
+    let mut cluster_roles = BTreeSet::new();
     for (index, result) in results.into_iter().enumerate() {
         let index = u32::try_from(index).expect("fewer than 2^32 render contexts");
         rendered_at.extend(result.offsets.into_iter().map(|offset| (index, offset)));
         objects.extend(result.objects);
+        cluster_roles.extend(result.cluster_roles);
     }
     // Two objects with the same identity have the same path (the path is made from the
     // identity), so equal paths find every duplicate. Sorting the positions by path, then by
@@ -198,33 +211,40 @@ fn render_and_check(
                 let (object, other) = (&objects[index], &objects[first]);
                 let (context_index, offset) = rendered_at[index];
                 let context = &contexts[context_index as usize].0;
+                let other_template = contexts[rendered_at[first].0 as usize].0.template();
                 let rendered_for = context.describe();
-                let (message, help) = if object.identity == other.identity {
-                    (
+                // Each object's identity is read back from its text: only a duplicate needs it.
+                let (message, help) = match (identity_in(&object.text), identity_in(&other.text)) {
+                    (Some(identity), Some(other_identity)) if identity == other_identity => (
                         format!(
-                            "{} is produced twice: by {} (rendered for {rendered_for}) and by {}",
-                            object.identity, object.template, other.template
+                            "{identity} is produced twice: by {} (rendered for {rendered_for}) and by {other_template}",
+                            context.template(),
                         ),
                         "each object must come from one template; rename one of them",
-                    )
-                } else {
-                    let group = |identity: &ObjectIdentity| match identity.group.as_str() {
-                        "" => "core".to_string(),
-                        group => group.to_string(),
-                    };
-                    (
-                        format!(
-                            "{} (API group {}, by {}, rendered for {rendered_for}) would be written to `{}`, where {} (API group {}, by {}) already goes",
-                            object.identity,
-                            group(&object.identity),
-                            object.template,
-                            object.path,
-                            other.identity,
-                            group(&other.identity),
-                            other.template
-                        ),
-                        "output files are named by kind and name only; rename one of the objects",
-                    )
+                    ),
+                    (identity, other_identity) => {
+                        // What names an object in the message, and its API group.
+                        let named = |identity: Option<ObjectIdentity>| match identity {
+                            Some(identity) => {
+                                let group = match identity.group.as_str() {
+                                    "" => "core".to_string(),
+                                    group => group.to_string(),
+                                };
+                                (identity.to_string(), group)
+                            }
+                            None => ("an object".to_string(), "unknown".to_string()),
+                        };
+                        let ((name, group), (other_name, other_group)) =
+                            (named(identity), named(other_identity));
+                        (
+                            format!(
+                                "{name} (API group {group}, by {}, rendered for {rendered_for}) would be written to `{}`, where {other_name} (API group {other_group}, by {other_template}) already goes",
+                                context.template(),
+                                object.path,
+                            ),
+                            "output files are named by kind and name only; rename one of the objects",
+                        )
+                    }
                 };
                 let output = RenderedText {
                     text: String::new(),
@@ -244,15 +264,28 @@ fn render_and_check(
     drop((order, rendered_at));
     // Paths are unique now, so an unstable sort gives the same order (without a buffer).
     objects.sort_unstable_by(|a, b| a.path.cmp(&b.path));
-    Ok(objects)
+    Ok(Rendered {
+        objects,
+        cluster_roles,
+    })
 }
 
-/// The checks of one object on its own: identity, scope and schema; then its canonical text.
+/// The identity of an object read back from its planned text; `None` if it cannot be read.
+fn identity_in(text: &str) -> Option<ObjectIdentity> {
+    let value: Option<serde_json::Value> =
+        serde_saphyr::from_str_with_options(text, crate::document::parse_options()).ok()?;
+    identity_of(&value?).ok()
+}
+
+/// The checks of one object on its own: identity, scope and schema; then its file's text
+/// (header and canonical YAML). Returns the identity beside the planned object, which does not
+/// keep it.
 fn check_object(
     model: &Arc<Model>,
     templates: &TemplateSet,
     mut object: RenderedObject,
-) -> Result<PlannedObject, Diagnostic> {
+    sources_root: &str,
+) -> Result<(PlannedObject, ObjectIdentity), Diagnostic> {
     let identity = identity_of(&object.value)
         .and_then(|id| check_schema(&id, &object.value).map(|()| id))
         .map_err(|problem| {
@@ -272,7 +305,7 @@ fn check_object(
         })?;
     let path = object_path(&identity);
     canonicalize(&mut object.value);
-    let mut body = to_canonical_yaml(&object.value).map_err(|err| {
+    let body = to_canonical_yaml(&object.value).map_err(|err| {
         output_diagnostic(
             templates,
             model,
@@ -282,27 +315,17 @@ fn check_object(
             "simplify the object",
         )
     })?;
-    // Kept until the plan is built: without the slack its growth left (up to half of it).
-    body.shrink_to_fit();
-    let tenant = object
-        .value
-        .pointer("/metadata/labels/tenet.dev~1tenant")
-        .and_then(|v| v.as_str())
-        .map(str::to_string);
+    let header = object_header(object.source.as_deref(), sources_root, &object.template);
+    // Exactly as long as it needs to be: kept until written.
+    let mut text = String::with_capacity(header.len() + body.len());
+    text.push_str(&header);
+    text.push_str(&body);
     let origin = ObjectOrigin {
         file: path.clone(),
-        input: object.source.clone(),
+        input: object.source,
     };
-    let audit = AuditPart::of(&object.value, &origin);
-    Ok(PlannedObject {
-        identity,
-        path,
-        body,
-        source: object.source,
-        template: object.template,
-        tenant,
-        audit: audit.map(Box::new),
-    })
+    let audit = AuditPart::of(&object.value, &origin).map(Box::new);
+    Ok((PlannedObject { path, text, audit }, identity))
 }
 
 /// The byte offset in a rendered document of the field at `path`, found by looking for its

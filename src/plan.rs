@@ -19,20 +19,15 @@ pub struct Plan {
     pub files: BTreeMap<String, String>,
 }
 
-/// An object ready to be written.
+/// An object ready to be written. Large runs hold one per output file until the plan is
+/// built, so it keeps only what the plan and the audit need.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlannedObject {
-    pub identity: ObjectIdentity,
+    /// Where the object goes, relative to the output directory (see [`object_path`]).
     pub path: String,
-    /// The canonical YAML of the object, without the header; moved into the [`Plan`] (and so
-    /// empty) once the plan is built.
-    pub body: String,
-    /// The input file behind the object, e.g. `tenants/acme.yaml`; `None` for cluster-wide
-    /// objects that no single input file produces.
-    pub source: Option<String>,
-    pub template: String,
-    /// The object's `tenet.dev/tenant` label, if any.
-    pub tenant: Option<String>,
+    /// The whole file: the [`object_header`], then the canonical YAML of the object. The path
+    /// and the text move into the [`Plan`] (and so are empty) once the plan is built.
+    pub text: String,
     /// What the audit reads from the object (`None` when it reads nothing), with the origin
     /// file relative to the output directory; the object itself is not kept.
     pub audit: Option<Box<AuditPart>>,
@@ -66,16 +61,15 @@ pub fn is_generated(text: &[u8]) -> bool {
 
 impl Plan {
     /// Assembles the plan: one file per object, plus `kustomization.yaml` listing them all.
-    /// Each object's body moves into the plan (left empty in the object), so that large runs
-    /// hold every output text once.
+    /// Each object's path and text move into the plan (left empty in the object), so that
+    /// large runs hold every output text once.
     pub fn from_objects(objects: &mut [PlannedObject], sources_root: &str) -> Plan {
         let mut files = BTreeMap::new();
         for object in objects {
-            let header = object_header(object.source.as_deref(), sources_root, &object.template);
-            let mut text = String::with_capacity(header.len() + object.body.len());
-            text.push_str(&header);
-            text.push_str(&std::mem::take(&mut object.body));
-            files.insert(object.path.clone(), text);
+            files.insert(
+                std::mem::take(&mut object.path),
+                std::mem::take(&mut object.text),
+            );
         }
         let mut kustomization = format!(
             "{GENERATED_MARKER}. Do not edit by hand: change {sources_root}/ and run `tenet generate`.\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"

@@ -48,7 +48,8 @@ pub enum RenderContext {
 }
 
 impl RenderContext {
-    fn template(&self) -> &'static str {
+    /// The template rendered for this context, e.g. `user.yaml.j2`.
+    pub fn template(&self) -> &'static str {
         match self {
             RenderContext::Cluster => TEMPLATE_NAMES[0],
             RenderContext::Tenant(_) => TEMPLATE_NAMES[1],
