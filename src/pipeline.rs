@@ -21,6 +21,8 @@ use crate::validate::validate;
 #[derive(Debug, Clone)]
 pub struct Compiled {
     pub model: Model,
+    /// The planned objects, in path order. Their paths and texts have moved into the plan:
+    /// what each still holds is the audit's part of it ([`Compiled::take_audit_parts`]).
     pub objects: Vec<PlannedObject>,
     pub plan: Plan,
     /// Problems that do not stop the compilation.

@@ -534,6 +534,7 @@ mod tests {
         let env = Environment::new();
         for template in [
             "{{ model | tojson }}",
+            "{{ model }}",
             "{{ model.tenants | length }} {{ model.users | length }} {{ model | length }}",
             "{% for name in model.namespaces %}{{ name }}={{ model.namespaces[name].tenant }} {% endfor %}",
             "{% for name, user in model.users | items %}{{ name }}:{{ user.username }} {% endfor %}",
