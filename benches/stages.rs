@@ -16,13 +16,13 @@ use divan::{Bencher, black_box};
 use tenet::audit::AuditPart;
 use tenet::canonical::{canonicalize, to_canonical_yaml};
 use tenet::kube::{check_schema, identity_of};
-use tenet::load::{Sources, load_sources};
+use tenet::load::{Sources, load_sources, read_output_tree};
 use tenet::model::Model;
 use tenet::pipeline::{compile, validate_sources};
 use tenet::plan::Plan;
 use tenet::render::{RenderedObject, render};
 use tenet::templates::TemplateSet;
-use tenet::write::{read_output_tree, write_plan};
+use tenet::write::write_plan;
 
 #[path = "../examples/synth.rs"]
 #[allow(dead_code)]

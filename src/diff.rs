@@ -353,7 +353,7 @@ fn is_binding(identity: &ObjectIdentity) -> bool {
 }
 
 /// Compares the files of an output tree (`old`, relative path to bytes, as
-/// [`crate::write::read_output_tree`] or [`crate::load::load_output_tree_at_revision`] return
+/// [`crate::load::read_output_tree`] or [`crate::load::load_output_tree_at_revision`] return
 /// them) with a fresh plan.
 pub fn diff_trees(old: &BTreeMap<String, Vec<u8>>, new: &Plan) -> DiffReport {
     let mut notes = Vec::new();

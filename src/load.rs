@@ -365,11 +365,11 @@ fn walk_output(out: &Path) -> std::io::Result<Vec<FoundEntry>> {
     Ok(found)
 }
 
-/// The files tenet finds under an output directory, for comparing with a fresh plan.
-/// Returns paths relative to `out`, `/`-separated, and their bytes; hidden files are skipped.
-pub fn load_output_tree(out: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+/// The files tenet finds under an output directory (relative, `/`-separated path to bytes),
+/// for comparing with a fresh plan; hidden files are skipped, and a missing directory has none.
+pub fn read_output_tree(out: &Path) -> std::io::Result<BTreeMap<String, Vec<u8>>> {
     if !out.exists() {
-        return Ok(Vec::new());
+        return Ok(BTreeMap::new());
     }
     let files: Vec<FoundEntry> = walk_output(out)?
         .into_iter()
@@ -640,7 +640,7 @@ pub enum GitError {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RevisionTree {
     /// Relative path (inside the output directory, `/`-separated) to bytes; hidden files and
-    /// symlinks are skipped, as [`load_output_tree`] does.
+    /// symlinks are skipped, as [`read_output_tree`] does.
     pub files: std::collections::BTreeMap<String, Vec<u8>>,
     /// The output directory's path inside the repository, e.g. `deploy/out`.
     pub repo_path: String,

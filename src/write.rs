@@ -14,7 +14,7 @@ use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::load::{compare_output_tree, load_output_tree, stamp_output_tree};
+use crate::load::{compare_output_tree, stamp_output_tree};
 use crate::plan::{Plan, TreeChanges};
 use crate::record::{OutputRecord, RECORD_FILE, StampedPath, entries_for};
 
@@ -69,14 +69,6 @@ fn io_error<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(io::Error) 
         path: path.to_path_buf(),
         source,
     }
-}
-
-/// Reads the current output tree (without the lock file and other hidden files).
-pub fn read_output_tree(out: &Path) -> Result<BTreeMap<String, Vec<u8>>, WriteError> {
-    Ok(load_output_tree(out)
-        .map_err(io_error("read", out))?
-        .into_iter()
-        .collect())
 }
 
 /// Writes `plan` into `out`, creating it when missing.

@@ -17,10 +17,10 @@ use tenet::diff::{ChangeKind, DiffReport, diff_trees};
 use tenet::diff_format::{
     FormatOptions, render_json, render_markdown, render_patch, render_summary, render_text,
 };
-use tenet::load::{load_sources, load_templates};
+use tenet::load::{load_sources, load_templates, read_output_tree};
 use tenet::pipeline::compile;
 use tenet::plan::Plan;
-use tenet::write::{read_output_tree, write_plan};
+use tenet::write::write_plan;
 
 fn fixture(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

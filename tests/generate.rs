@@ -69,7 +69,7 @@ fn committed_out_is_up_to_date() {
     let plan = compile(&sources, &templates)
         .expect("example compiles")
         .plan;
-    let on_disk = tenet::write::read_output_tree(Path::new("out")).expect("out/ is readable");
+    let on_disk = tenet::load::read_output_tree(Path::new("out")).expect("out/ is readable");
     let changes = plan.changes_against(&on_disk);
     assert!(
         changes.is_empty() && changes.conflicts.is_empty(),

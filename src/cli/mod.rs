@@ -19,7 +19,8 @@ use tenet::diff_format::{
 };
 use tenet::load::{
     GitError, Sources, compare_output_tree, executable_identity, load_output_tree_at_revision,
-    load_sources, load_templates, load_untracked_files, read_output_record, verify_output_record,
+    load_sources, load_templates, load_untracked_files, read_output_record, read_output_tree,
+    verify_output_record,
 };
 use tenet::manifests::tree_evaluator;
 use tenet::model::Model;
@@ -27,9 +28,7 @@ use tenet::pipeline::{Compiled, compile, validate_sources};
 use tenet::plan::{Plan, TreeChanges};
 use tenet::record::{EntryKind, OutputRecord, RECORD_FILE, input_key};
 use tenet::templates::TemplateSet;
-use tenet::write::{
-    WriteError, create_files, lock_output, no_faults, read_output_tree, try_lock_output,
-};
+use tenet::write::{WriteError, create_files, lock_output, no_faults, try_lock_output};
 
 use report::{Style, render_diagnostic};
 
@@ -700,7 +699,7 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
         None => match read_output_tree(&input.out) {
             Ok(files) => files,
             Err(err) => {
-                eprintln!("error: {err}");
+                eprintln!("error: cannot read {}: {err}", input.out.display());
                 return EXIT_ERROR;
             }
         },

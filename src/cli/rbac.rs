@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use tenet::audit::{AuditPart, TenancyFacts, audit_parts, render_json, render_report, today_utc};
+use tenet::load::read_output_tree;
 use tenet::load::{load_sources, read_text_argument};
 use tenet::manifests::{ManifestObject, parse_tree_keeping};
 use tenet::netpolicy::{NetworkView, render_matrix};
@@ -16,7 +17,6 @@ use tenet::rbac::{
     Action, Evaluator, EvaluatorBuilder, ResourceAction, Subject, parse_batch, parse_query,
     render_access, render_who_can,
 };
-use tenet::write::read_output_tree;
 
 use super::{EXIT_CHANGES, EXIT_ERROR, EXIT_OK, InputArgs, Inputs, Printer};
 
@@ -60,7 +60,7 @@ impl ManifestArgs {
             return Err(EXIT_ERROR);
         }
         let files = read_output_tree(dir).map_err(|err| {
-            eprintln!("error: {err}");
+            eprintln!("error: cannot read {}: {err}", dir.display());
             EXIT_ERROR
         })?;
         let prefix = format!("{}/", dir.display());
