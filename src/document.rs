@@ -405,14 +405,16 @@ pub struct DocumentOrigin {
     pub byte_offset: usize,
 }
 
+/// One parsed input document. Each kind is boxed: the kinds differ in size by hundreds of
+/// bytes, and a large input holds tens of thousands of documents at once.
 #[derive(Debug, Clone)]
 pub enum RawObject {
-    Tenant(TenantDocument),
-    User(UserDocument),
-    Namespace(NamespaceDocument),
-    Network(NetworkDocument),
-    Settings(SettingsDocument),
-    Exception(ExceptionDocument),
+    Tenant(Box<TenantDocument>),
+    User(Box<UserDocument>),
+    Namespace(Box<NamespaceDocument>),
+    Network(Box<NetworkDocument>),
+    Settings(Box<SettingsDocument>),
+    Exception(Box<ExceptionDocument>),
 }
 
 #[derive(Debug, Clone)]

@@ -247,12 +247,9 @@ impl Object for Collection {
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        fn pairs<T: Serialize>(
+        fn pairs<T: Serialize + Sync>(
             map: &BTreeMap<String, T>,
-        ) -> Box<dyn Iterator<Item = (Value, Value)> + Send + Sync + '_>
-        where
-            T: Sync,
-        {
+        ) -> Box<dyn Iterator<Item = (Value, Value)> + Send + Sync + '_> {
             Box::new(
                 map.iter()
                     .map(|(name, entry)| (Value::from(name.as_str()), to_value(entry))),
