@@ -9,8 +9,8 @@ use super::aggregation::expand_aggregated_cluster_roles;
 use super::builtin::builtin_objects;
 use super::matching::{Action, UserInfo, rule_allows};
 use super::model::{
-    Binding, BindingKind, ObjectError, ObjectOrigin, PolicyRule, RbacObject, Role, Subject,
-    decode_rbac_object,
+    Binding, BindingKind, ObjectError, ObjectOrigin, PolicyRule, RbacObject, Role, RoleKind,
+    Subject, decode_rbac_object,
 };
 
 /// Collects RBAC objects, then builds an [`Evaluator`].
@@ -19,7 +19,26 @@ pub struct EvaluatorBuilder {
     include_builtin: bool,
     roles: Vec<Role>,
     bindings: Vec<Binding>,
-    defined: HashMap<(String, Option<String>, String), ObjectOrigin>,
+    /// Every object added so far by kind, namespace and name, to the index of the first one in
+    /// `roles` or `bindings` (which of the two the kind says). Large outputs add tens of
+    /// thousands of objects, so this holds no copy of their origins.
+    defined: HashMap<(DefinedKind, Option<String>, String), usize>,
+}
+
+/// The kind of an added object, as far as "defined twice" goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum DefinedKind {
+    Role(RoleKind),
+    Binding(BindingKind),
+}
+
+impl std::fmt::Display for DefinedKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DefinedKind::Role(kind) => kind.fmt(f),
+            DefinedKind::Binding(kind) => kind.fmt(f),
+        }
+    }
 }
 
 impl Default for EvaluatorBuilder {
@@ -58,34 +77,38 @@ impl EvaluatorBuilder {
     /// Adds one object already decoded by [`decode_rbac_object`]; refused when an object of the
     /// same kind and name was added before.
     pub fn add_decoded(&mut self, decoded: RbacObject) -> Result<(), ObjectError> {
-        let (kind, namespace, name, origin) = match &decoded {
-            RbacObject::Role(role) => (
-                role.kind.to_string(),
-                &role.namespace,
-                &role.name,
-                &role.origin,
-            ),
+        let (kind, namespace, name) = match &decoded {
+            RbacObject::Role(role) => (DefinedKind::Role(role.kind), &role.namespace, &role.name),
             RbacObject::Binding(binding) => (
-                binding.kind.to_string(),
+                DefinedKind::Binding(binding.kind),
                 &binding.namespace,
                 &binding.name,
-                &binding.origin,
             ),
         };
-        let key = (kind.clone(), namespace.clone(), name.clone());
-        if let Some(first) = self.defined.get(&key) {
+        let key = (kind, namespace.clone(), name.clone());
+        if let Some(&index) = self.defined.get(&key) {
+            let first = match kind {
+                DefinedKind::Role(_) => &self.roles[index].origin,
+                DefinedKind::Binding(_) => &self.bindings[index].origin,
+            };
             return Err(ObjectError {
-                origin: origin.clone(),
-                kind,
+                origin: decoded.origin().clone(),
+                kind: kind.to_string(),
                 name: name.clone(),
                 problem: format!("defined twice; the definition in {first} is used"),
             });
         }
-        self.defined.insert(key, origin.clone());
-        match decoded {
-            RbacObject::Role(role) => self.roles.push(role),
-            RbacObject::Binding(binding) => self.bindings.push(binding),
-        }
+        let index = match decoded {
+            RbacObject::Role(role) => {
+                self.roles.push(role);
+                self.roles.len() - 1
+            }
+            RbacObject::Binding(binding) => {
+                self.bindings.push(binding);
+                self.bindings.len() - 1
+            }
+        };
+        self.defined.insert(key, index);
         Ok(())
     }
 
@@ -612,6 +635,97 @@ subjects: [{kind: Group, name: system:serviceaccounts}]
             let decision = evaluator.can_i(&query.user, &groups, &query.action);
             assert_eq!(decision.allowed(), *expected, "{line} (groups {groups:?})");
         }
+    }
+
+    /// An object of the same kind, namespace and name as an earlier one is refused, naming
+    /// the earlier one, which keeps granting; one of another kind or namespace is not a twin;
+    /// and an object named like a built-in role replaces the built-in.
+    #[test]
+    fn the_first_of_two_definitions_counts() {
+        let text = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader}
+rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader}
+rules: [{apiGroups: [""], resources: [secrets], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader, namespace: team-a}
+rules: [{apiGroups: [""], resources: [configmaps], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: reader}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: reader}
+subjects: [{kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: reader}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: reader}
+subjects: [{kind: User, name: bob, apiGroup: rbac.authorization.k8s.io}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: view}
+rules: []
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: carol-views}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects: [{kind: User, name: carol, apiGroup: rbac.authorization.k8s.io}]
+"#;
+        let documents = split_yaml_documents(text).expect("parses");
+        let (evaluator, errors) = Evaluator::from_objects(
+            documents
+                .iter()
+                .enumerate()
+                .map(|(index, document)| (document, ObjectOrigin::file(&format!("doc-{index}")))),
+            true,
+        );
+        let refused: Vec<(String, String, String, String)> = errors
+            .iter()
+            .map(|e| {
+                (
+                    e.origin.file.clone(),
+                    e.kind.clone(),
+                    e.name.clone(),
+                    e.problem.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            refused,
+            [
+                (
+                    "doc-1".to_string(),
+                    "ClusterRole".to_string(),
+                    "reader".to_string(),
+                    "defined twice; the definition in doc-0 is used".to_string()
+                ),
+                (
+                    "doc-4".to_string(),
+                    "ClusterRoleBinding".to_string(),
+                    "reader".to_string(),
+                    "defined twice; the definition in doc-3 is used".to_string()
+                ),
+            ]
+        );
+        let allowed = |line: &str| {
+            let query = parse_query(line).expect("valid query");
+            evaluator.can_i(&query.user, &[], &query.action).allowed()
+        };
+        assert!(allowed("alice get pods -"));
+        assert!(!allowed("alice get secrets -"));
+        assert!(!allowed("bob get pods -"));
+        // The built-in `view` would let carol list pods; the output's empty `view` replaced it.
+        assert!(!allowed("carol list pods team-a"));
     }
 
     #[test]
