@@ -220,30 +220,23 @@ impl OutputRecord {
             .map(|e| e.path.as_str())
     }
 
-    /// The record as text: a format line, the key, the warnings as JSON, then one line per
-    /// entry (kind, stamp, hash or `-`, path last). `None` when a path holds a line break,
-    /// which the line format cannot carry; then no record is saved.
-    pub fn to_text(&self) -> Option<String> {
-        let mut text = String::with_capacity(64 + self.entries.len() * 120);
-        text.push_str(FORMAT_LINE);
-        text.push('\n');
-        text.push_str(&format!("key {}\n", self.key));
+    /// Writes the record as text: a format line, the key, the warnings as JSON, then one line
+    /// per entry (kind, stamp, hash or `-`, path last); as it goes, without holding the whole
+    /// text (about 250 MB at 100,000 namespaces). Writes nothing and returns `Ok(None)` when a
+    /// path holds a line break, which the line format cannot carry: such a record is not saved.
+    pub fn write_text(&self, out: &mut impl std::io::Write) -> std::io::Result<Option<()>> {
+        if self.entries.iter().any(|e| e.path.contains(['\n', '\r'])) {
+            return Ok(None);
+        }
+        writeln!(out, "{FORMAT_LINE}")?;
+        writeln!(out, "key {}", self.key)?;
         for warning in &self.warnings {
-            text.push_str(&format!(
-                "warning {}\n",
-                serde_json::to_string(warning).ok()?
-            ));
+            writeln!(out, "warning {}", serde_json::to_string(warning)?)?;
         }
         for warning in &self.audit_warnings {
-            text.push_str(&format!(
-                "audit-warning {}\n",
-                serde_json::to_string(warning).ok()?
-            ));
+            writeln!(out, "audit-warning {}", serde_json::to_string(warning)?)?;
         }
         for entry in &self.entries {
-            if entry.path.contains(['\n', '\r']) {
-                return None;
-            }
             let kind = match entry.kind {
                 EntryKind::Folder => 'd',
                 EntryKind::Generated => 'g',
@@ -256,16 +249,24 @@ impl OutputRecord {
                 modified_ns,
                 changed_ns,
             } = entry.stamp;
-            let hash = entry.sha256.map_or_else(|| "-".to_string(), |h| hex(&h));
-            text.push_str(&format!(
-                "{kind} {device} {inode} {size} {modified_ns} {changed_ns} {hash} {}\n",
-                entry.path
-            ));
+            write!(
+                out,
+                "{kind} {device} {inode} {size} {modified_ns} {changed_ns} "
+            )?;
+            match entry.sha256 {
+                Some(hash) => {
+                    for byte in hash {
+                        write!(out, "{byte:02x}")?;
+                    }
+                }
+                None => out.write_all(b"-")?,
+            }
+            writeln!(out, " {}", entry.path)?;
         }
-        Some(text)
+        Ok(Some(()))
     }
 
-    /// Reads a record written by [`OutputRecord::to_text`]; `None` for anything else, which
+    /// Reads a record written by [`OutputRecord::write_text`]; `None` for anything else, which
     /// callers treat as no record at all.
     pub fn parse(text: &str) -> Option<OutputRecord> {
         let mut lines = text.split_terminator('\n');
@@ -327,6 +328,12 @@ impl OutputRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn text_of(record: &OutputRecord) -> Option<String> {
+        let mut bytes = Vec::new();
+        record.write_text(&mut bytes).unwrap()?;
+        Some(String::from_utf8(bytes).unwrap())
+    }
     use crate::diagnostic::Span;
 
     fn stamp(n: i128) -> Stamp {
@@ -369,7 +376,7 @@ mod tests {
                 },
             ],
         };
-        let text = record.to_text().unwrap();
+        let text = text_of(&record).unwrap();
         assert_eq!(OutputRecord::parse(&text), Some(record));
     }
 
@@ -404,7 +411,7 @@ mod tests {
                 sha256: None,
             }],
         };
-        assert_eq!(record.to_text(), None);
+        assert_eq!(text_of(&record), None);
     }
 
     #[test]
