@@ -2,7 +2,7 @@
 //! Kubernetes objects.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use minijinja::value::{Enumerator, Object, ObjectExt, Serde};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
@@ -157,12 +157,19 @@ pub fn span_at(text: &str, offset: usize, len: usize) -> Span {
     }
 }
 
-/// The model as the templates see it: the same maps and fields as its serialized form, but
-/// each entry converted to a template value only when a template reads it. Converting the
-/// whole model up front would hold a second copy of it (about as large as the model itself)
-/// for the whole run.
+/// The model as the templates see it: the same maps and fields as its serialized form. An
+/// entry read by name (`model.users[name]`, or the entry a template is rendered for) is
+/// converted to a template value on its own when it is read. A map that a template iterates
+/// is converted whole the first time and kept for the rest of the run, so that a template
+/// walking a map for every object does not convert every entry again each time. Converting
+/// the whole model up front would hold a second copy of it for the whole run, while the
+/// built-in templates only read entries by name.
 #[derive(Debug)]
-struct ModelValue(Arc<Model>);
+struct ModelValue {
+    model: Arc<Model>,
+    /// Each map converted whole once a template has iterated it, by [`CollectionKind`].
+    iterated: [OnceLock<Value>; 4],
+}
 
 /// The model's fields, in the order of its serialized form.
 const MODEL_FIELDS: &[&str] = &[
@@ -176,10 +183,9 @@ const MODEL_FIELDS: &[&str] = &[
 
 impl Object for ModelValue {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let model = &self.0;
         let collection = |kind| {
             Value::from_object(Collection {
-                model: Arc::clone(model),
+                model: Arc::clone(self),
                 kind,
             })
         };
@@ -188,8 +194,8 @@ impl Object for ModelValue {
             "users" => collection(CollectionKind::Users),
             "namespaces" => collection(CollectionKind::Namespaces),
             "networks" => collection(CollectionKind::Networks),
-            "settings" => to_value(&model.settings),
-            "exceptions" => to_value(&model.exceptions),
+            "settings" => to_value(&self.model.settings),
+            "exceptions" => to_value(&self.model.exceptions),
             _ => return None,
         })
     }
@@ -211,32 +217,69 @@ enum CollectionKind {
     Networks,
 }
 
-/// One of the model's maps by name (`model.tenants`, ...), converting an entry when it is read.
+/// One of the model's maps by name (`model.tenants`, ...).
 #[derive(Debug)]
 struct Collection {
-    model: Arc<Model>,
+    model: Arc<ModelValue>,
     kind: CollectionKind,
 }
 
 impl Collection {
+    /// The entry `name`: from the whole map if a template has iterated it, else converted on
+    /// its own.
     fn entry(&self, name: &str) -> Option<Value> {
         fn one<T: Serialize>(map: &BTreeMap<String, T>, name: &str) -> Option<Value> {
             map.get(name).map(to_value)
         }
+        if let Some(whole) = self.model.iterated[self.kind as usize].get() {
+            return whole
+                .get_item(&Value::from(name))
+                .ok()
+                .filter(|entry| !entry.is_undefined());
+        }
+        let model = &self.model.model;
         match self.kind {
-            CollectionKind::Tenants => one(&self.model.tenants, name),
-            CollectionKind::Users => one(&self.model.users, name),
-            CollectionKind::Namespaces => one(&self.model.namespaces, name),
-            CollectionKind::Networks => one(&self.model.networks, name),
+            CollectionKind::Tenants => one(&model.tenants, name),
+            CollectionKind::Users => one(&model.users, name),
+            CollectionKind::Namespaces => one(&model.namespaces, name),
+            CollectionKind::Networks => one(&model.networks, name),
+        }
+    }
+
+    /// The whole map converted, once per run.
+    fn convert_whole(&self) {
+        let model = &self.model.model;
+        self.model.iterated[self.kind as usize].get_or_init(|| match self.kind {
+            CollectionKind::Tenants => to_value(&model.tenants),
+            CollectionKind::Users => to_value(&model.users),
+            CollectionKind::Namespaces => to_value(&model.namespaces),
+            CollectionKind::Networks => to_value(&model.networks),
+        });
+    }
+
+    fn names(&self) -> Box<dyn Iterator<Item = Value> + Send + Sync + '_> {
+        fn names<T>(map: &BTreeMap<String, T>) -> Box<dyn Iterator<Item = Value> + Send + Sync + '_>
+        where
+            T: Sync,
+        {
+            Box::new(map.keys().map(|name| Value::from(name.as_str())))
+        }
+        let model = &self.model.model;
+        match self.kind {
+            CollectionKind::Tenants => names(&model.tenants),
+            CollectionKind::Users => names(&model.users),
+            CollectionKind::Namespaces => names(&model.namespaces),
+            CollectionKind::Networks => names(&model.networks),
         }
     }
 
     fn len(&self) -> usize {
+        let model = &self.model.model;
         match self.kind {
-            CollectionKind::Tenants => self.model.tenants.len(),
-            CollectionKind::Users => self.model.users.len(),
-            CollectionKind::Namespaces => self.model.namespaces.len(),
-            CollectionKind::Networks => self.model.networks.len(),
+            CollectionKind::Tenants => model.tenants.len(),
+            CollectionKind::Users => model.users.len(),
+            CollectionKind::Namespaces => model.namespaces.len(),
+            CollectionKind::Networks => model.networks.len(),
         }
     }
 }
@@ -246,21 +289,11 @@ impl Object for Collection {
         self.entry(key.as_str()?)
     }
 
+    /// The names, in order; the engine reads each entry through `get_value`, from the whole
+    /// map converted here once.
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        fn pairs<T: Serialize + Sync>(
-            map: &BTreeMap<String, T>,
-        ) -> Box<dyn Iterator<Item = (Value, Value)> + Send + Sync + '_> {
-            Box::new(
-                map.iter()
-                    .map(|(name, entry)| (Value::from(name.as_str()), to_value(entry))),
-            )
-        }
-        self.mapped_key_value_enumerator(|this| match this.kind {
-            CollectionKind::Tenants => pairs(&this.model.tenants),
-            CollectionKind::Users => pairs(&this.model.users),
-            CollectionKind::Namespaces => pairs(&this.model.namespaces),
-            CollectionKind::Networks => pairs(&this.model.networks),
-        })
+        self.convert_whole();
+        self.mapped_enumerator(|this| this.names())
     }
 
     fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
@@ -276,7 +309,10 @@ struct Contexts {
 impl Contexts {
     fn new(model: &Arc<Model>) -> Contexts {
         Contexts {
-            model: Value::from_object(ModelValue(Arc::clone(model))),
+            model: Value::from_object(ModelValue {
+                model: Arc::clone(model),
+                iterated: Default::default(),
+            }),
         }
     }
 
@@ -518,6 +554,36 @@ fn template_span_for_output(
 mod tests {
     use super::*;
 
+    /// Reading entries by name converts nothing whole (the built-in templates only do that);
+    /// iterating a map converts that map whole, once.
+    #[test]
+    fn only_iterated_maps_are_converted_whole() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tenants");
+        let (sources, _) = crate::load::load_sources(&root);
+        let model = Arc::new(crate::pipeline::validate_sources(&sources).unwrap().0);
+        let value = Contexts::new(&model).model;
+        let converted = || {
+            let model = value.downcast_object_ref::<ModelValue>().unwrap();
+            model
+                .iterated
+                .iter()
+                .map(|m| m.get().is_some())
+                .collect::<Vec<_>>()
+        };
+        let env = Environment::new();
+        let render = |template: &str| {
+            env.render_str(template, minijinja::context! { model => value.clone() })
+                .unwrap()
+        };
+        let user = model.users.keys().next().unwrap();
+        render(&format!(
+            "{{{{ model.users['{user}'].username }}}} {{{{ model.tenants | length }}}} {{% if model.networks %}}y{{% endif %}}"
+        ));
+        assert_eq!(converted(), [false; 4]);
+        render("{% for name in model.users %}{{ model.users[name].tenant }}{% endfor %}");
+        assert_eq!(converted(), [false, true, false, false]);
+    }
+
     /// Templates must not tell the lazily converted model from its serialized form.
     #[test]
     fn templates_see_the_model_as_its_serialized_form() {
@@ -526,7 +592,9 @@ mod tests {
         assert!(!diagnostics.has_errors(), "{diagnostics}");
         let model = Arc::new(crate::pipeline::validate_sources(&sources).unwrap().0);
         assert!(model.tenants.len() > 1 && !model.networks.is_empty());
-        let lazy = Contexts::new(&model).model;
+        // One lazy model shared by all templates (its maps are converted whole once the first
+        // template iterates them), and a fresh one for each template (entries one by one).
+        let shared = Contexts::new(&model).model;
         let eager = Value::from(Serde(&*model));
         let env = Environment::new();
         for template in [
@@ -548,7 +616,9 @@ mod tests {
                 env.render_str(template, minijinja::context! { model => model.clone() })
                     .map_err(|err| err.kind())
             };
-            assert_eq!(render(&lazy), render(&eager), "{template}");
+            let fresh = Contexts::new(&model).model;
+            assert_eq!(render(&fresh), render(&eager), "{template}");
+            assert_eq!(render(&shared), render(&eager), "{template}");
             // Only the method calls fail, so the comparison above is not between two errors.
             assert_eq!(
                 render(&eager).is_ok(),
