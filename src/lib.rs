@@ -2,7 +2,7 @@
 //! manifests.
 //!
 //! The pipeline, one module per stage: [`load`] → [`document`] (parse) → [`validate`] →
-//! [`render`] → [`canonical`] → [`plan`] → [`write`]. [`pipeline::compile`] runs the pure
+//! [`render`] → [`canonical`] → [`plan`] → [`write`](mod@write). [`pipeline::compile`] runs the pure
 //! stages in one call. Only `load` and `write` touch the filesystem; nothing here prints.
 //! [`scaffold`] builds the files of a new repository for `tenet init`; `write` creates them.
 //! [`record`] describes what a run left in `out/`, so that the next run with the same inputs
