@@ -678,6 +678,13 @@ fn parse_document(
 mod tests {
     use super::*;
 
+    /// Every parsed input document is held until the model is built: each kind is boxed so
+    /// that the small ones do not take the size of the largest.
+    #[test]
+    fn parsed_documents_stay_small() {
+        assert!(std::mem::size_of::<RawObject>() <= 16);
+    }
+
     #[test]
     fn splits_at_document_markers_only_at_line_start() {
         let text = "a: 1\n---\nb: 2\n  ---\n--- # c\nc: 3\n---\n# only a comment\n";

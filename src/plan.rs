@@ -93,6 +93,13 @@ impl Plan {
 mod tests {
     use super::*;
 
+    /// Large runs hold one planned object per output file until the plan is built: it must
+    /// stay a path, a text and a pointer (see docs/performance.md).
+    #[test]
+    fn planned_objects_stay_small() {
+        assert!(std::mem::size_of::<PlannedObject>() <= 56);
+    }
+
     #[test]
     fn paths_follow_the_layout() {
         let id = |ns: Option<&str>, kind: &str, name: &str| ObjectIdentity {
