@@ -13,7 +13,9 @@ use crate::load::Sources;
 use crate::model::Model;
 use crate::plan::{Plan, PlannedObject, object_header, object_path};
 use crate::rbac::ObjectOrigin;
-use crate::render::{RenderedObject, RenderedText, Renderer, output_diagnostic, render_contexts};
+use crate::render::{
+    RenderContext, RenderedObject, RenderedText, Renderer, output_diagnostic, render_contexts,
+};
 use crate::templates::TemplateSet;
 use crate::validate::validate;
 
@@ -151,7 +153,7 @@ fn render_and_check(
 ) -> Result<Rendered, Diagnostics> {
     let renderer = Renderer::new(model, templates).map_err(Diagnostics::sorted)?;
     let contexts = render_contexts(model);
-    let results = crate::parallel::map_ordered(&contexts, 64, |(context, source)| {
+    let mut results = crate::parallel::map_ordered(&contexts, 64, |(context, source)| {
         let mut rendered = Vec::new();
         let mut result = RenderedContext::default();
         renderer.render_context(
@@ -182,9 +184,9 @@ fn render_and_check(
     drop(renderer);
     let mut render_diagnostics = Diagnostics::default();
     let mut diagnostics = Diagnostics::default();
-    for result in &results {
-        render_diagnostics.extend(result.render_diagnostics.clone());
-        diagnostics.extend(result.check_diagnostics.clone());
+    for result in &mut results {
+        render_diagnostics.extend(std::mem::take(&mut result.render_diagnostics));
+        diagnostics.extend(std::mem::take(&mut result.check_diagnostics));
     }
     if render_diagnostics.has_errors() {
         return Err(render_diagnostics.sorted());
@@ -213,41 +215,8 @@ fn render_and_check(
                 let (object, other) = (&objects[index], &objects[first]);
                 let (context_index, offset) = rendered_at[index];
                 let context = &contexts[context_index as usize].0;
-                let other_template = contexts[rendered_at[first].0 as usize].0.template();
-                let rendered_for = context.describe();
-                // Each object's identity is read back from its text: only a duplicate needs it.
-                let (message, help) = match (identity_in(&object.text), identity_in(&other.text)) {
-                    (Some(identity), Some(other_identity)) if identity == other_identity => (
-                        format!(
-                            "{identity} is produced twice: by {} (rendered for {rendered_for}) and by {other_template}",
-                            context.template(),
-                        ),
-                        "each object must come from one template; rename one of them",
-                    ),
-                    (identity, other_identity) => {
-                        // What names an object in the message, and its API group.
-                        let named = |identity: Option<ObjectIdentity>| match identity {
-                            Some(identity) => {
-                                let group = match identity.group.as_str() {
-                                    "" => "core".to_string(),
-                                    group => group.to_string(),
-                                };
-                                (identity.to_string(), group)
-                            }
-                            None => ("an object".to_string(), "unknown".to_string()),
-                        };
-                        let ((name, group), (other_name, other_group)) =
-                            (named(identity), named(other_identity));
-                        (
-                            format!(
-                                "{name} (API group {group}, by {}, rendered for {rendered_for}) would be written to `{}`, where {other_name} (API group {other_group}, by {other_template}) already goes",
-                                context.template(),
-                                object.path,
-                            ),
-                            "output files are named by kind and name only; rename one of the objects",
-                        )
-                    }
-                };
+                let other_context = &contexts[rendered_at[first].0 as usize].0;
+                let (message, help) = duplicate_message(object, context, other, other_context);
                 let output = RenderedText {
                     text: String::new(),
                     offset,
@@ -272,6 +241,50 @@ fn render_and_check(
     })
 }
 
+/// What to say when `object` (rendered for `context`) goes to the same file as `other`:
+/// the same object twice, or two objects whose identities differ only in what the path leaves
+/// out (the API group). The identities are read back from the texts: only a duplicate needs
+/// them.
+fn duplicate_message(
+    object: &PlannedObject,
+    context: &RenderContext,
+    other: &PlannedObject,
+    other_context: &RenderContext,
+) -> (String, &'static str) {
+    let (template, other_template) = (context.template(), other_context.template());
+    let rendered_for = context.describe();
+    let (identity, other_identity) = (identity_in(&object.text), identity_in(&other.text));
+    if let (Some(identity), Some(other_identity)) = (&identity, &other_identity)
+        && identity == other_identity
+    {
+        return (
+            format!(
+                "{identity} is produced twice: by {template} (rendered for {rendered_for}) and by {other_template}"
+            ),
+            "each object must come from one template; rename one of them",
+        );
+    }
+    // What names an object in the message, and its API group.
+    let named = |identity: Option<ObjectIdentity>| match identity {
+        Some(identity) => {
+            let group = match identity.group.as_str() {
+                "" => "core".to_string(),
+                group => group.to_string(),
+            };
+            (identity.to_string(), group)
+        }
+        None => ("an object".to_string(), "unknown".to_string()),
+    };
+    let ((name, group), (other_name, other_group)) = (named(identity), named(other_identity));
+    (
+        format!(
+            "{name} (API group {group}, by {template}, rendered for {rendered_for}) would be written to `{}`, where {other_name} (API group {other_group}, by {other_template}) already goes",
+            object.path,
+        ),
+        "output files are named by kind and name only; rename one of the objects",
+    )
+}
+
 /// The identity of an object read back from its planned text; `None` if it cannot be read.
 fn identity_in(text: &str) -> Option<ObjectIdentity> {
     let value: Option<serde_json::Value> =
@@ -294,7 +307,8 @@ fn check_object(
             let offset = field_offset(&object.output.text, &problem.path);
             let message = format!(
                 "{} (in the object rendered for {})",
-                problem.message, object.rendered_for
+                problem.message,
+                object.output.context.describe()
             );
             output_diagnostic(
                 templates,
@@ -317,7 +331,11 @@ fn check_object(
             "simplify the object",
         )
     })?;
-    let header = object_header(object.source.as_deref(), sources_root, &object.template);
+    let header = object_header(
+        object.source.as_deref(),
+        sources_root,
+        object.output.context.template(),
+    );
     // Exactly as long as it needs to be: kept until written.
     let mut text = String::with_capacity(header.len() + body.len());
     text.push_str(&header);

@@ -17,14 +17,11 @@ use crate::templates::{TEMPLATE_NAMES, TemplateSet};
 #[derive(Debug, Clone, PartialEq)]
 pub struct RenderedObject {
     pub value: serde_json::Value,
-    /// The template that produced it, e.g. `user.yaml.j2`.
-    pub template: String,
-    /// What the template was rendered for, e.g. ``user `alice` ``; `cluster` for the cluster template.
-    pub rendered_for: String,
     /// The input file behind the object (`tenants/...`), or `None` for cluster-wide objects.
     pub source: Option<String>,
-    /// The object's own text in the template's output, and where that output came from, so
-    /// problems found later can point into the template.
+    /// The object's own text in the template's output, and where that output came from (the
+    /// template and what it was rendered for), so problems found later can point into the
+    /// template.
     pub output: RenderedText,
 }
 
@@ -224,62 +221,58 @@ struct Collection {
     kind: CollectionKind,
 }
 
-impl Collection {
-    /// The entry `name`: from the whole map if a template has iterated it, else converted on
-    /// its own.
-    fn entry(&self, name: &str) -> Option<Value> {
-        fn one<T: Serialize>(map: &BTreeMap<String, T>, name: &str) -> Option<Value> {
-            map.get(name).map(to_value)
-        }
-        if let Some(whole) = self.model.iterated[self.kind as usize].get() {
-            return whole
-                .get_item(&Value::from(name))
-                .ok()
-                .filter(|entry| !entry.is_undefined());
-        }
-        let model = &self.model.model;
-        match self.kind {
-            CollectionKind::Tenants => one(&model.tenants, name),
-            CollectionKind::Users => one(&model.users, name),
-            CollectionKind::Namespaces => one(&model.namespaces, name),
-            CollectionKind::Networks => one(&model.networks, name),
-        }
-    }
+/// One map of the model as the templates read it, whatever its entries are.
+trait ModelMap: Sync {
+    fn len(&self) -> usize;
+    fn names(&self) -> Box<dyn Iterator<Item = Value> + Send + Sync + '_>;
+    /// The entry `name`, converted on its own.
+    fn entry(&self, name: &str) -> Option<Value>;
+    /// Every entry, converted.
+    fn whole(&self) -> Value;
+}
 
-    /// The whole map converted, once per run.
-    fn convert_whole(&self) {
-        let model = &self.model.model;
-        self.model.iterated[self.kind as usize].get_or_init(|| match self.kind {
-            CollectionKind::Tenants => to_value(&model.tenants),
-            CollectionKind::Users => to_value(&model.users),
-            CollectionKind::Namespaces => to_value(&model.namespaces),
-            CollectionKind::Networks => to_value(&model.networks),
-        });
+impl<T: Serialize + Sync> ModelMap for BTreeMap<String, T> {
+    fn len(&self) -> usize {
+        BTreeMap::len(self)
     }
 
     fn names(&self) -> Box<dyn Iterator<Item = Value> + Send + Sync + '_> {
-        fn names<T>(map: &BTreeMap<String, T>) -> Box<dyn Iterator<Item = Value> + Send + Sync + '_>
-        where
-            T: Sync,
-        {
-            Box::new(map.keys().map(|name| Value::from(name.as_str())))
-        }
+        Box::new(self.keys().map(|name| Value::from(name.as_str())))
+    }
+
+    fn entry(&self, name: &str) -> Option<Value> {
+        self.get(name).map(to_value)
+    }
+
+    fn whole(&self) -> Value {
+        to_value(self)
+    }
+}
+
+impl Collection {
+    fn map(&self) -> &dyn ModelMap {
         let model = &self.model.model;
         match self.kind {
-            CollectionKind::Tenants => names(&model.tenants),
-            CollectionKind::Users => names(&model.users),
-            CollectionKind::Namespaces => names(&model.namespaces),
-            CollectionKind::Networks => names(&model.networks),
+            CollectionKind::Tenants => &model.tenants,
+            CollectionKind::Users => &model.users,
+            CollectionKind::Namespaces => &model.namespaces,
+            CollectionKind::Networks => &model.networks,
         }
     }
 
-    fn len(&self) -> usize {
-        let model = &self.model.model;
-        match self.kind {
-            CollectionKind::Tenants => model.tenants.len(),
-            CollectionKind::Users => model.users.len(),
-            CollectionKind::Namespaces => model.namespaces.len(),
-            CollectionKind::Networks => model.networks.len(),
+    fn iterated(&self) -> &OnceLock<Value> {
+        &self.model.iterated[self.kind as usize]
+    }
+
+    /// The entry `name`: from the whole map if a template has iterated it, else converted on
+    /// its own.
+    fn entry(&self, name: &str) -> Option<Value> {
+        match self.iterated().get() {
+            Some(whole) => whole
+                .get_item(&Value::from(name))
+                .ok()
+                .filter(|entry| !entry.is_undefined()),
+            None => self.map().entry(name),
         }
     }
 }
@@ -292,12 +285,12 @@ impl Object for Collection {
     /// The names, in order; the engine reads each entry through `get_value`, from the whole
     /// map converted here once.
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        self.convert_whole();
-        self.mapped_enumerator(|this| this.names())
+        self.iterated().get_or_init(|| self.map().whole());
+        self.mapped_enumerator(|this| this.map().names())
     }
 
     fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
-        Some(self.len())
+        Some(self.map().len())
     }
 }
 
@@ -480,8 +473,6 @@ fn parse_rendered(
         match parsed {
             Ok(Some(value)) if !value.is_null() => objects.push(RenderedObject {
                 value,
-                template: context.template().to_string(),
-                rendered_for: context.describe(),
                 source: source.clone(),
                 output,
             }),
