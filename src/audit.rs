@@ -499,12 +499,7 @@ impl AuditPart {
 /// An evaluator, with Kubernetes' built-in roles and bindings, over the RBAC objects of these
 /// parts (for the access changes of `tenet diff`).
 pub fn evaluator_over<'p>(parts: impl IntoIterator<Item = &'p AuditPart>) -> Evaluator {
-    let mut builder = EvaluatorBuilder::new();
-    for rbac in parts.into_iter().filter_map(AuditPart::rbac) {
-        // A refused object (defined twice) counts as in the audit: the first one wins.
-        let _ = builder.add_decoded(rbac.clone());
-    }
-    builder.build()
+    Evaluator::from_decoded(parts.into_iter().filter_map(AuditPart::rbac).cloned())
 }
 
 /// Runs every invariant over a manifest set.

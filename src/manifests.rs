@@ -7,9 +7,7 @@ use serde_json::Value;
 
 use crate::audit::AuditPart;
 use crate::plan::{GENERATED_MARKER, Plan};
-use crate::rbac::{
-    Evaluator, EvaluatorBuilder, ObjectOrigin, RbacObject, decode_rbac_object, split_yaml_documents,
-};
+use crate::rbac::{Evaluator, ObjectOrigin, RbacObject, decode_rbac_object, split_yaml_documents};
 
 /// One object and its origin.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,11 +143,7 @@ pub fn tree_evaluator(
             .ok()
             .flatten()
     });
-    let mut builder = EvaluatorBuilder::new();
-    for object in objects {
-        let _ = builder.add_decoded(object);
-    }
-    builder.build()
+    Evaluator::from_decoded(objects)
 }
 
 /// Manifest objects, borrowed, in the form the audit and the evaluator take.

@@ -207,7 +207,8 @@ pub struct WhoCanEntry<'a> {
 }
 
 impl Evaluator {
-    /// An evaluator over the given objects, without built-ins. Handy for tests.
+    /// An evaluator over the given objects, with Kubernetes' built-ins or without; returns
+    /// the objects it refused beside it. Handy for tests.
     pub fn from_objects<'v>(
         objects: impl IntoIterator<Item = (&'v Value, ObjectOrigin)>,
         include_builtin: bool,
@@ -220,6 +221,17 @@ impl Evaluator {
             }
         }
         (builder.build(), errors)
+    }
+
+    /// An evaluator, with Kubernetes' built-in roles and bindings, over objects already
+    /// decoded. Of an object defined twice the first counts, as in the audit; the others are
+    /// left out without a word.
+    pub fn from_decoded(objects: impl IntoIterator<Item = RbacObject>) -> Evaluator {
+        let mut builder = EvaluatorBuilder::new();
+        for object in objects {
+            let _ = builder.add_decoded(object);
+        }
+        builder.build()
     }
 
     fn index(roles: Vec<Role>, bindings: Vec<Binding>) -> Evaluator {
