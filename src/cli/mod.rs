@@ -423,13 +423,18 @@ fn out_prefix(out: &Path) -> String {
     format!("{}/", out.display())
 }
 
+/// What the audit needs from the model, as of today; `None` when it is switched off.
+fn audit_facts(model: &Model, switch: &AuditSwitch) -> Option<TenancyFacts> {
+    (!switch.no_audit).then(|| TenancyFacts::from_model(model, &today_utc()))
+}
+
 /// The audit of a compilation's parts; `None` when it is switched off.
 fn audit_compiled(
     parts: Vec<AuditPart>,
     model: &Model,
     switch: &AuditSwitch,
 ) -> Option<AuditReport> {
-    (!switch.no_audit).then(|| audit_parts(parts, &TenancyFacts::from_model(model, &today_utc())))
+    audit_facts(model, switch).map(|facts| audit_parts(parts, &facts))
 }
 
 /// Audits a compilation on a thread of its own while `read` (reading out/, which needs
@@ -450,7 +455,7 @@ fn audit_alongside<T>(
         model,
         objects: _,
     } = compiled;
-    let facts = (!switch.no_audit).then(|| TenancyFacts::from_model(&model, &today_utc()));
+    let facts = audit_facts(&model, switch);
     drop(model);
     let (report, read) = std::thread::scope(|scope| {
         let audit = scope.spawn(|| facts.map(|facts| audit_parts(parts, &facts)));
