@@ -187,26 +187,22 @@ impl OutputLock<'_> {
     /// Saves `record` as the directory's record, replacing any earlier one in one rename.
     /// A record whose paths the format cannot carry is not saved (and any earlier one removed).
     pub fn save_record(&self, record: &OutputRecord) -> Result<(), WriteError> {
+        if !record.is_writable() {
+            return self.forget_record();
+        }
         let path = self.out.join(RECORD_FILE);
         let staged = sibling(&path, STAGED_SUFFIX);
         let written = File::create(&staged).and_then(|file| {
             let mut writer = io::BufWriter::new(file);
-            let written = record.write_text(&mut writer)?;
+            record.write_text(&mut writer)?;
             writer
                 .into_inner()
                 .map_err(io::IntoInnerError::into_error)?;
-            Ok(written)
+            Ok(())
         });
-        match written {
-            Ok(Some(())) => {}
-            Ok(None) => {
-                let _ = fs::remove_file(&staged);
-                return self.forget_record();
-            }
-            Err(err) => {
-                let _ = fs::remove_file(&staged);
-                return Err(io_error("write", &staged)(err));
-            }
+        if let Err(err) = written {
+            let _ = fs::remove_file(&staged);
+            return Err(io_error("write", &staged)(err));
         }
         fs::rename(&staged, &path).map_err(|err| {
             let _ = fs::remove_file(&staged);
