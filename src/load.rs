@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Span};
-use crate::plan::{ExistingFile, Plan, TreeChanges};
+use crate::plan::{ExistingFile, FileContent, Plan, TreeChanges};
 use crate::record::{self, EntryKind, OutputRecord, RECORD_FILE, Stamp, StampedPath};
 
 /// Input files larger than this are refused: real tenant files are far smaller, and reading a
@@ -387,9 +387,9 @@ pub fn read_output_tree(out: &Path) -> std::io::Result<BTreeMap<String, Vec<u8>>
 /// stamps every folder and file as it was before its contents were read (`None` where the
 /// platform gives no stamps). The stamps let a run that finds the directory up to date save an
 /// [`OutputRecord`].
-pub fn compare_output_tree(
+pub fn compare_output_tree<C: FileContent>(
     out: &Path,
-    plan: &Plan,
+    plan: &Plan<C>,
 ) -> std::io::Result<(TreeChanges, Option<Vec<StampedPath>>)> {
     if !out.exists() {
         return Ok((plan.changes_from(&BTreeMap::new()), Some(Vec::new())));

@@ -11,7 +11,7 @@ use crate::document::parse_documents;
 use crate::kube::{ObjectIdentity, check_schema, identity_of};
 use crate::load::Sources;
 use crate::model::Model;
-use crate::plan::{Plan, PlannedObject, object_header, object_path};
+use crate::plan::{FileContent, Plan, PlannedObject, object_header, object_path};
 use crate::rbac::ObjectOrigin;
 use crate::render::{
     RenderContext, RenderedObject, RenderedText, Renderer, output_diagnostic, render_contexts,
@@ -19,19 +19,20 @@ use crate::render::{
 use crate::templates::TemplateSet;
 use crate::validate::validate;
 
-/// A successful compilation.
+/// A successful compilation, with the plan's files as texts (`Compiled<String>`) or digests
+/// (`Compiled<Digest>`, see [`compile_as`]).
 #[derive(Debug, Clone)]
-pub struct Compiled {
+pub struct Compiled<C = String> {
     pub model: Model,
-    /// The planned objects, in path order. Their paths and texts have moved into the plan:
+    /// The planned objects, in path order. Their paths and contents have moved into the plan:
     /// what each still holds is the audit's part of it ([`Compiled::take_audit_parts`]).
-    pub objects: Vec<PlannedObject>,
-    pub plan: Plan,
+    pub objects: Vec<PlannedObject<C>>,
+    pub plan: Plan<C>,
     /// Problems that do not stop the compilation.
     pub warnings: Diagnostics,
 }
 
-impl Compiled {
+impl<C: FileContent> Compiled<C> {
     /// Takes the audit's parts out of the planned objects, with `prefix` (the output
     /// directory, e.g. `out/`) put before each origin file. The objects go with them: each is
     /// dropped as its part is taken, so that a large run does not hold both.
@@ -76,6 +77,16 @@ pub fn validate_sources(sources: &Sources) -> Result<(Model, Diagnostics), Diagn
 /// assert!(compiled.plan.files.contains_key("cluster/clusterrole/namespace-creater.yaml"));
 /// ```
 pub fn compile(sources: &Sources, templates: &TemplateSet) -> Result<Compiled, Diagnostics> {
+    compile_as(sources, templates)
+}
+
+/// [`compile`], keeping of each output file only what `C` keeps: with
+/// [`Digest`](crate::plan::Digest), each text is hashed as soon as its object is checked and
+/// dropped, so that comparing with the files on disk never holds the whole output.
+pub fn compile_as<C: FileContent>(
+    sources: &Sources,
+    templates: &TemplateSet,
+) -> Result<Compiled<C>, Diagnostics> {
     let (model, warnings) = validate_sources(sources)?;
     // Shared with the templates while rendering, and the only owner again afterwards.
     let model = Arc::new(model);
@@ -125,8 +136,8 @@ fn check_custom_roles(model: &Model, cluster_roles: &BTreeSet<String>) -> Result
 /// context's output each was rendered (for a diagnostic if it turns out to be a duplicate),
 /// the names of the ClusterRoles among them, and the problems found.
 #[derive(Default)]
-struct RenderedContext {
-    objects: Vec<PlannedObject>,
+struct RenderedContext<C> {
+    objects: Vec<PlannedObject<C>>,
     offsets: Vec<usize>,
     cluster_roles: Vec<String>,
     render_diagnostics: Diagnostics,
@@ -135,8 +146,8 @@ struct RenderedContext {
 
 /// Every object rendered and checked, sorted by path; and the names of the ClusterRoles
 /// among them, which member bindings may refer to.
-struct Rendered {
-    objects: Vec<PlannedObject>,
+struct Rendered<C> {
+    objects: Vec<PlannedObject<C>>,
     cluster_roles: BTreeSet<String>,
 }
 
@@ -146,11 +157,11 @@ struct Rendered {
 /// part of it exist, so memory holds the output text rather than every parsed object. Results
 /// are merged in rendering order, so the first of two duplicates is the same as in a
 /// sequential run.
-fn render_and_check(
+fn render_and_check<C: FileContent>(
     model: &Arc<Model>,
     templates: &TemplateSet,
     sources_root: &str,
-) -> Result<Rendered, Diagnostics> {
+) -> Result<Rendered<C>, Diagnostics> {
     let renderer = Renderer::new(model, templates).map_err(Diagnostics::sorted)?;
     let contexts = render_contexts(model);
     let mut results = crate::parallel::map_ordered(&contexts, 64, |(context, source)| {
@@ -181,7 +192,6 @@ fn render_and_check(
         }
         result
     });
-    drop(renderer);
     let mut render_diagnostics = Diagnostics::default();
     let mut diagnostics = Diagnostics::default();
     for result in &mut results {
@@ -193,7 +203,7 @@ fn render_and_check(
     }
 
     let count = results.iter().map(|result| result.objects.len()).sum();
-    let mut objects: Vec<PlannedObject> = Vec::with_capacity(count);
+    let mut objects: Vec<PlannedObject<C>> = Vec::with_capacity(count);
     // Where each object was rendered: its context (by index) and offset in that output.
     let mut rendered_at: Vec<(u32, usize)> = Vec::with_capacity(count);
     let mut cluster_roles = BTreeSet::new();
@@ -212,15 +222,22 @@ fn render_and_check(
     for &index in &order {
         match first {
             Some(first) if objects[first].path == objects[index].path => {
-                let (object, other) = (&objects[index], &objects[first]);
+                let path = &objects[index].path;
                 let (context_index, offset) = rendered_at[index];
-                let context = &contexts[context_index as usize].0;
-                let other_context = &contexts[rendered_at[first].0 as usize].0;
-                let (message, help) = duplicate_message(object, context, other, other_context);
+                let context = &contexts[context_index as usize];
+                let other_context = &contexts[rendered_at[first].0 as usize];
+                let identity_at = |(context, source): &(RenderContext, Option<String>)| {
+                    identity_at(&renderer, templates, model, context, source, path)
+                };
+                let (message, help) = duplicate_message(
+                    path,
+                    (&context.0, identity_at(context)),
+                    (&other_context.0, identity_at(other_context)),
+                );
                 let output = RenderedText {
                     text: String::new(),
                     offset,
-                    context: context.clone(),
+                    context: context.0.clone(),
                 };
                 diagnostics.push(output_diagnostic(
                     templates, model, &output, 0, message, help,
@@ -232,7 +249,7 @@ fn render_and_check(
     if diagnostics.has_errors() {
         return Err(diagnostics.sorted());
     }
-    drop((order, rendered_at));
+    drop((order, rendered_at, renderer));
     // Paths are unique now, so an unstable sort gives the same order (without a buffer).
     objects.sort_unstable_by(|a, b| a.path.cmp(&b.path));
     Ok(Rendered {
@@ -241,19 +258,16 @@ fn render_and_check(
     })
 }
 
-/// What to say when `object` (rendered for `context`) goes to the same file as `other`:
-/// the same object twice, or two objects whose identities differ only in what the path leaves
-/// out (the API group). The identities are read back from the texts: only a duplicate needs
-/// them.
+/// What to say when two objects, each rendered for a context and with its identity, go to
+/// the same file at `path`: the same object twice, or two objects whose identities differ
+/// only in what the path leaves out (the API group).
 fn duplicate_message(
-    object: &PlannedObject,
-    context: &RenderContext,
-    other: &PlannedObject,
-    other_context: &RenderContext,
+    path: &str,
+    (context, identity): (&RenderContext, Option<ObjectIdentity>),
+    (other_context, other_identity): (&RenderContext, Option<ObjectIdentity>),
 ) -> (String, &'static str) {
     let (template, other_template) = (context.template(), other_context.template());
     let rendered_for = context.describe();
-    let (identity, other_identity) = (identity_in(&object.text), identity_in(&other.text));
     if let (Some(identity), Some(other_identity)) = (&identity, &other_identity)
         && identity == other_identity
     {
@@ -278,29 +292,48 @@ fn duplicate_message(
     let ((name, group), (other_name, other_group)) = (named(identity), named(other_identity));
     (
         format!(
-            "{name} (API group {group}, by {template}, rendered for {rendered_for}) would be written to `{}`, where {other_name} (API group {other_group}, by {other_template}) already goes",
-            object.path,
+            "{name} (API group {group}, by {template}, rendered for {rendered_for}) would be written to `{path}`, where {other_name} (API group {other_group}, by {other_template}) already goes",
         ),
         "output files are named by kind and name only; rename one of the objects",
     )
 }
 
-/// The identity of an object read back from its planned text; `None` if it cannot be read.
-fn identity_in(text: &str) -> Option<ObjectIdentity> {
-    let value: Option<serde_json::Value> =
-        serde_saphyr::from_str_with_options(text, crate::document::parse_options()).ok()?;
-    identity_of(&value?).ok()
+/// The identity of the first object that `context` renders to `path`, found by rendering the
+/// context again: only a duplicate's message needs identities, and a plan of digests keeps no
+/// text to read them from.
+fn identity_at(
+    renderer: &Renderer,
+    templates: &TemplateSet,
+    model: &Arc<Model>,
+    context: &RenderContext,
+    source: &Option<String>,
+    path: &str,
+) -> Option<ObjectIdentity> {
+    let mut rendered = Vec::new();
+    let mut diagnostics = Diagnostics::default();
+    renderer.render_context(
+        templates,
+        model,
+        context,
+        source.clone(),
+        &mut rendered,
+        &mut diagnostics,
+    );
+    rendered
+        .iter()
+        .filter_map(|object| identity_of(&object.value).ok())
+        .find(|identity| object_path(identity) == path)
 }
 
 /// The checks of one object on its own: identity, scope and schema; then its file's text
-/// (header and canonical YAML). Returns the identity beside the planned object, which does not
-/// keep it.
-fn check_object(
+/// (header and canonical YAML), kept as `C` keeps it. Returns the identity beside the planned
+/// object, which does not keep it.
+fn check_object<C: FileContent>(
     model: &Arc<Model>,
     templates: &TemplateSet,
     mut object: RenderedObject,
     sources_root: &str,
-) -> Result<(PlannedObject, ObjectIdentity), Diagnostic> {
+) -> Result<(PlannedObject<C>, ObjectIdentity), Diagnostic> {
     let identity = identity_of(&object.value)
         .and_then(|id| check_schema(&id, &object.value).map(|()| id))
         .map_err(|problem| {
@@ -336,7 +369,7 @@ fn check_object(
         sources_root,
         object.output.context.template(),
     );
-    // Exactly as long as it needs to be: kept until written.
+    // Exactly as long as it needs to be: a plan of texts keeps it until written.
     let mut text = String::with_capacity(header.len() + body.len());
     text.push_str(&header);
     text.push_str(&body);
@@ -345,7 +378,15 @@ fn check_object(
         input: object.source,
     };
     let audit = AuditPart::of(&object.value, &origin).map(Box::new);
-    Ok((PlannedObject { path, text, audit }, identity))
+    let content = C::from(text);
+    Ok((
+        PlannedObject {
+            path,
+            content,
+            audit,
+        },
+        identity,
+    ))
 }
 
 /// The byte offset in a rendered document of the field at `path`, found by looking for its

@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 
 use crate::diagnostic::Diagnostic;
 use crate::load::Sources;
-use crate::plan::Plan;
+use crate::plan::{FileContent, Plan};
 use crate::templates::TemplateSet;
 
 /// The record's file name in the output directory. Hidden, so it is never taken for output.
@@ -174,8 +174,8 @@ pub fn input_key(sources: &Sources, templates: &TemplateSet, context: &[(&str, &
 /// perhaps foreign files) into record entries. Files stamped within the hash window of `now_ns`
 /// get their hash: from the plan, or for foreign files from `read`. `None` when a recent foreign
 /// file cannot be read; then no record is saved.
-pub fn entries_for(
-    plan: &Plan,
+pub fn entries_for<C: FileContent>(
+    plan: &Plan<C>,
     stamped: Vec<StampedPath>,
     now_ns: i128,
     read: impl Fn(&str) -> Option<Vec<u8>>,
@@ -190,11 +190,8 @@ pub fn entries_for(
         let recent = stamp.latest_ns() > now_ns - HASH_WINDOW_NS;
         let (kind, sha256) = if is_folder {
             (EntryKind::Folder, None)
-        } else if let Some(text) = plan.files.get(&path) {
-            (
-                EntryKind::Generated,
-                recent.then(|| sha256(text.as_bytes())),
-            )
+        } else if let Some(content) = plan.files.get(&path) {
+            (EntryKind::Generated, recent.then(|| content.sha256()))
         } else if recent {
             (EntryKind::Foreign, Some(sha256(&read(&path)?)))
         } else {
@@ -445,7 +442,7 @@ mod tests {
 
     #[test]
     fn recent_files_get_hashes_and_racy_stamps_are_told_apart() {
-        let mut plan = Plan::default();
+        let mut plan: Plan = Plan::default();
         plan.files.insert("g.yaml".into(), "text".into());
         let now = 100 * 1_000_000_000;
         let stamped = vec![

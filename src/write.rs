@@ -15,7 +15,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::load::{compare_output_tree, stamp_output_tree};
-use crate::plan::{Plan, TreeChanges};
+use crate::plan::{FileContent, Plan, TreeChanges};
 use crate::record::{OutputRecord, RECORD_FILE, StampedPath, entries_for};
 
 /// The lock file that serialises concurrent runs. Hidden, so tenet never lists it as output.
@@ -212,9 +212,9 @@ impl OutputLock<'_> {
 
     /// Saves a record of `plan` as written, from the stamps a write or a comparison took:
     /// `header` gives the key and warnings, the entries are built here.
-    pub fn record_plan(
+    pub fn record_plan<C: FileContent>(
         &self,
-        plan: &Plan,
+        plan: &Plan<C>,
         stamps: Vec<StampedPath>,
         header: OutputRecord,
     ) -> Result<(), WriteError> {

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use tenet::load::{Sources, load_sources, load_templates};
-use tenet::pipeline::compile;
-use tenet::plan::Plan;
+use tenet::pipeline::{compile, compile_as};
+use tenet::plan::{Digest, Plan};
 use tenet::templates::TemplateSet;
 
 fn plan_of(sources: &Sources) -> Plan {
@@ -89,6 +89,26 @@ fn embedded_templates_match_the_repository() {
             "{name} differs from the embedded copy"
         );
     }
+}
+
+/// `check` compiles to digests: the same files, each with the digest of the text that
+/// `generate` writes.
+#[test]
+fn a_plan_of_digests_has_the_digests_of_the_texts() {
+    let (sources, diagnostics) = load_sources(Path::new("tenants"));
+    assert!(!diagnostics.has_errors(), "{diagnostics}");
+    let texts = plan_of(&sources);
+    let digests = compile_as::<Digest>(&sources, &TemplateSet::embedded())
+        .expect("the example compiles")
+        .plan;
+    let expected: BTreeMap<&String, Digest> = texts
+        .files
+        .iter()
+        .map(|(path, text)| (path, Digest::from(text.clone())))
+        .collect();
+    let digests: BTreeMap<&String, Digest> = digests.files.iter().map(|(p, d)| (p, *d)).collect();
+    assert!(expected.len() > 10);
+    assert_eq!(digests, expected);
 }
 
 #[test]
@@ -264,10 +284,15 @@ metadata: {name: globex}
             text,
         },
     );
-    match compile(&sources, &templates) {
-        Ok(_) => panic!("a duplicate object was accepted"),
-        Err(diagnostics) => diagnostics,
-    }
+    let (Err(diagnostics), Err(from_digests)) = (
+        compile(&sources, &templates),
+        compile_as::<Digest>(&sources, &templates),
+    ) else {
+        panic!("a duplicate object was accepted");
+    };
+    // A plan of digests keeps no text to read identities from, and words it the same.
+    assert_eq!(diagnostics.to_string(), from_digests.to_string());
+    diagnostics
 }
 
 /// Every tenant renders the same cluster-scoped object: the second one is an error that names

@@ -24,8 +24,8 @@ use tenet::load::{
 };
 use tenet::manifests::tree_evaluator;
 use tenet::model::Model;
-use tenet::pipeline::{Compiled, compile, validate_sources};
-use tenet::plan::{Plan, TreeChanges};
+use tenet::pipeline::{Compiled, compile_as, validate_sources};
+use tenet::plan::{Digest, FileContent, Plan, TreeChanges};
 use tenet::record::{EntryKind, OutputRecord, RECORD_FILE, input_key};
 use tenet::templates::TemplateSet;
 use tenet::write::{WriteError, create_files, lock_output, no_faults, try_lock_output};
@@ -250,8 +250,10 @@ impl Inputs {
             .map(|t| t.text.as_str())
     }
 
-    fn compile(&self) -> Result<Compiled, Diagnostics> {
-        let result = compile(&self.sources, &self.templates);
+    /// Compiles the inputs, keeping of each output file what `C` keeps (see
+    /// [`compile_as`]).
+    fn compile<C: FileContent>(&self) -> Result<Compiled<C>, Diagnostics> {
+        let result = compile_as(&self.sources, &self.templates);
         merge_load_errors(&self.load_diagnostics, result)
     }
 }
@@ -442,12 +444,12 @@ fn audit_compiled(
 /// warnings, the audit's report (`None` when it is switched off) and what `read` returned.
 /// The objects and the model are dropped first (the audit needs only the facts it takes from
 /// the model), so that neither is held while both run.
-fn audit_alongside<T>(
-    mut compiled: Compiled,
+fn audit_alongside<C: FileContent, T>(
+    mut compiled: Compiled<C>,
     out: &Path,
     switch: &AuditSwitch,
-    read: impl FnOnce(&Plan) -> T,
-) -> (Plan, Diagnostics, Option<AuditReport>, T) {
+    read: impl FnOnce(&Plan<C>) -> T,
+) -> (Plan<C>, Diagnostics, Option<AuditReport>, T) {
     let parts = compiled.take_audit_parts(&out_prefix(out));
     let Compiled {
         plan,
@@ -557,7 +559,7 @@ fn generate(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
         }
         held = Some(lock);
     }
-    let compiled = match inputs.compile() {
+    let compiled = match inputs.compile::<String>() {
         Ok(compiled) => {
             printer.diagnostics(&compiled.warnings, &inputs);
             compiled
@@ -660,7 +662,7 @@ fn print_written(args: &InputArgs, changes: &TreeChanges, printer: &Printer) {
 fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
     let input = &args.input;
     let inputs = Inputs::load(&input.tenants.tenants, input.templates.as_deref());
-    let mut compiled = match inputs.compile() {
+    let mut compiled = match inputs.compile::<String>() {
         Ok(compiled) => compiled,
         Err(diagnostics) => {
             printer.diagnostics(&diagnostics, &inputs);
@@ -846,7 +848,7 @@ fn compare_with_out(
     inputs: &Inputs,
     printer: &Printer,
 ) -> Result<TreeChanges, u8> {
-    let compiled = match inputs.compile() {
+    let compiled = match inputs.compile::<Digest>() {
         Ok(compiled) => compiled,
         Err(diagnostics) => {
             printer.diagnostics(&diagnostics, inputs);

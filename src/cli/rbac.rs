@@ -13,6 +13,7 @@ use tenet::load::{load_sources, read_text_argument};
 use tenet::manifests::{ManifestObject, parse_tree_keeping};
 use tenet::netpolicy::{NetworkView, render_matrix};
 use tenet::pipeline::validate_sources;
+use tenet::plan::Digest;
 use tenet::rbac::{
     Action, Evaluator, EvaluatorBuilder, ResourceAction, Subject, parse_batch, parse_query,
     render_access, render_who_can,
@@ -410,7 +411,7 @@ pub fn audit_command(args: &AuditArgs, printer: &Printer) -> u8 {
         }
         None => {
             let inputs = Inputs::load(&args.input.tenants.tenants, args.input.templates.as_deref());
-            let mut compiled = match inputs.compile() {
+            let mut compiled = match inputs.compile::<Digest>() {
                 Ok(compiled) => compiled,
                 Err(diagnostics) => {
                     printer.diagnostics(&diagnostics, &inputs);

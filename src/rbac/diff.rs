@@ -326,10 +326,9 @@ fn merge_into_changes(kind: ChangeKind, scope: &Scope, atoms: &[&Atom]) -> Vec<P
             .or_default()
             .push(resource);
     }
-    let mut names_by_resources: BTreeMap<
-        (String, BTreeSet<String>, Vec<String>, bool),
-        Vec<String>,
-    > = BTreeMap::new();
+    // (API group, verbs, resources, whether named) to the resource names.
+    type ByResources = BTreeMap<(String, BTreeSet<String>, Vec<String>, bool), Vec<String>>;
+    let mut names_by_resources = ByResources::new();
     for ((api_group, name, verbs), resources) in resources_by_verbs {
         let entry = names_by_resources
             .entry((api_group, verbs, resources, name.is_some()))

@@ -698,7 +698,7 @@ subjects: [{kind: User, name: carol, apiGroup: rbac.authorization.k8s.io}]
             documents
                 .iter()
                 .enumerate()
-                .map(|(index, document)| (document, ObjectOrigin::file(&format!("doc-{index}")))),
+                .map(|(index, document)| (document, ObjectOrigin::file(format!("doc-{index}")))),
             true,
         );
         let refused: Vec<(String, String, String, String)> = errors
