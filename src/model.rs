@@ -3,10 +3,40 @@
 
 use std::collections::BTreeMap;
 
+use litemap::LiteMap;
+
 use serde::Serialize;
 
 use crate::diagnostic::Span;
 use crate::selector::LabelSelector;
+
+/// A small map of text to text (labels, annotations, quantities), kept sorted by key in one
+/// vector: models of tens of thousands of namespaces hold several per namespace, and a
+/// `BTreeMap` allocates a node of about half a kilobyte for the first entry. Templates see a
+/// mapping, as they would of a `BTreeMap` (an empty `LiteMap` would serialize as a list).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StringMap(LiteMap<String, String>);
+
+impl std::ops::Deref for StringMap {
+    type Target = LiteMap<String, String>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl FromIterator<(String, String)> for StringMap {
+    /// Sorted by key; of two equal keys the last one counts, as in a `BTreeMap`.
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(entries: I) -> Self {
+        StringMap(entries.into_iter().collect())
+    }
+}
+
+impl Serialize for StringMap {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter())
+    }
+}
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Model {
@@ -119,7 +149,7 @@ pub struct Tenant {
     pub admin_usernames: Vec<String>,
     pub bind_default_service_account: bool,
     /// Tenant-wide quota ceiling, quantities in canonical form.
-    pub quota: BTreeMap<String, String>,
+    pub quota: StringMap,
     pub max_namespaces: Option<u32>,
     /// The input file that declared it, as `tenants/<path>`.
     pub source: String,
@@ -149,13 +179,13 @@ pub struct Namespace {
     pub owners: Vec<String>,
     pub owner_usernames: Vec<String>,
     pub network: Option<String>,
-    pub labels: BTreeMap<String, String>,
-    pub annotations: BTreeMap<String, String>,
+    pub labels: StringMap,
+    pub annotations: StringMap,
     /// One RoleBinding per member role, subjects sorted.
     pub member_bindings: Vec<MemberBinding>,
     pub service_accounts: Vec<String>,
     /// ResourceQuota `tenet-quota`, quantities in canonical form; empty for none.
-    pub quota: BTreeMap<String, String>,
+    pub quota: StringMap,
     /// LimitRange `tenet-limits`, if any.
     pub limits: Option<Limits>,
     /// Namespaces allowed to send traffic in, as namespace selectors for the NetworkPolicy.
@@ -175,10 +205,10 @@ pub struct MemberBinding {
 /// Container defaults and bounds for a LimitRange, quantities in canonical form.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Limits {
-    pub default: BTreeMap<String, String>,
-    pub default_request: BTreeMap<String, String>,
-    pub max: BTreeMap<String, String>,
-    pub min: BTreeMap<String, String>,
+    pub default: StringMap,
+    pub default_request: StringMap,
+    pub max: StringMap,
+    pub min: StringMap,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -199,4 +229,27 @@ pub struct Network {
 pub struct Subnet {
     pub cidr: String,
     pub gateway: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Templates read these maps as mappings, empty or not, in key order; a later duplicate
+    /// key replaces an earlier one, as it would in a `BTreeMap`.
+    #[test]
+    fn string_maps_serialize_like_btree_maps() {
+        let pairs = [("b", "2"), ("a", "1"), ("b", "3")]
+            .map(|(key, value)| (key.to_string(), value.to_string()));
+        let map: StringMap = pairs.iter().cloned().collect();
+        let btree: BTreeMap<String, String> = pairs.iter().cloned().collect();
+        assert_eq!(
+            serde_json::to_string(&map).unwrap(),
+            serde_json::to_string(&btree).unwrap()
+        );
+        assert_eq!(serde_json::to_string(&map).unwrap(), r#"{"a":"1","b":"3"}"#);
+        assert_eq!(serde_json::to_string(&StringMap::default()).unwrap(), "{}");
+        let value = minijinja::Value::from(minijinja::value::Serde(StringMap::default()));
+        assert_eq!(value.kind(), minijinja::value::ValueKind::Map);
+    }
 }

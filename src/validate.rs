@@ -12,8 +12,8 @@ use crate::document::{
 };
 use crate::load::Sources;
 use crate::model::{
-    Exception, Limits, MemberBinding, Model, Namespace, Network, RoleReference, Settings, Subject,
-    Subnet, Tenant, User,
+    Exception, Limits, MemberBinding, Model, Namespace, Network, RoleReference, Settings,
+    StringMap, Subject, Subnet, Tenant, User,
 };
 use crate::names::{
     dns1123_label_help, is_dns1123_label, is_dns1123_subdomain, is_label_value,
@@ -681,12 +681,8 @@ impl SubnetIndex {
     }
 }
 
-fn check_labels(
-    checker: &mut Checker<'_>,
-    origin: &DocumentOrigin,
-    labels: &TextMap,
-) -> BTreeMap<String, String> {
-    let mut checked = BTreeMap::new();
+fn check_labels(checker: &mut Checker<'_>, origin: &DocumentOrigin, labels: &TextMap) -> StringMap {
+    let mut checked = Vec::new();
     for (key, value) in &labels.0 {
         if let Some(problem) = qualified_name_problem(&key.value) {
             checker.error(
@@ -717,17 +713,18 @@ fn check_labels(
             );
             continue;
         }
-        checked.insert(key.value.clone(), value.value.clone());
+        checked.push((key.value.clone(), value.value.clone()));
     }
-    checked
+    // Keys are unique in the input, so the order is all that is left to make.
+    checked.into_iter().collect()
 }
 
 fn check_annotations(
     checker: &mut Checker<'_>,
     origin: &DocumentOrigin,
     annotations: &TextMap,
-) -> BTreeMap<String, String> {
-    let mut checked = BTreeMap::new();
+) -> StringMap {
+    let mut checked = Vec::new();
     let mut total = 0;
     for (key, value) in &annotations.0 {
         if let Some(problem) = qualified_name_problem(&key.value) {
@@ -749,9 +746,10 @@ fn check_annotations(
             );
             break;
         }
-        checked.insert(key.value.clone(), value.value.clone());
+        checked.push((key.value.clone(), value.value.clone()));
     }
-    checked
+    // Keys are unique in the input, so the order is all that is left to make.
+    checked.into_iter().collect()
 }
 
 /// Fills in the relations templates use: a tenant's users, namespaces and networks, a user's
@@ -1096,8 +1094,8 @@ fn check_quantities(
     origin: &DocumentOrigin,
     map: &TextMap,
     what: &str,
-) -> BTreeMap<String, String> {
-    let mut checked = BTreeMap::new();
+) -> StringMap {
+    let mut checked = Vec::new();
     for (resource, quantity) in &map.0 {
         if let Some(problem) = qualified_name_problem(&resource.value) {
             checker.error(origin, origin.span_of(resource), format!("`{}` is not a resource name: {problem}", resource.value), format!("use Kubernetes resource names in {what}, e.g. `requests.cpu`, `limits.memory`, `pods`, `count/deployments.apps`"));
@@ -1105,7 +1103,7 @@ fn check_quantities(
         }
         match Quantity::parse(&quantity.value) {
             Ok(q) => {
-                checked.insert(resource.value.clone(), q.canonical());
+                checked.push((resource.value.clone(), q.canonical()));
             }
             Err(problem) => checker.error(
                 origin,
@@ -1115,7 +1113,8 @@ fn check_quantities(
             ),
         }
     }
-    checked
+    // Keys are unique in the input, so the order is all that is left to make.
+    checked.into_iter().collect()
 }
 
 fn check_limits(checker: &mut Checker<'_>, origin: &DocumentOrigin, limits: &LimitsSpec) -> Limits {
@@ -1455,7 +1454,11 @@ fn check_selector(
 
 /// The labels a namespace will carry, as NetworkPolicies see them.
 pub fn namespace_labels(namespace: &Namespace) -> BTreeMap<String, String> {
-    let mut labels = namespace.labels.clone();
+    let mut labels: BTreeMap<String, String> = namespace
+        .labels
+        .iter()
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
     labels.insert(NAMESPACE_NAME_LABEL.into(), namespace.name.clone());
     labels.insert("tenet.dev/tenant".into(), namespace.tenant.clone());
     labels.insert("app.kubernetes.io/managed-by".into(), "tenet".into());
