@@ -696,14 +696,7 @@ fn rbac_contents(evaluator: &tenet::rbac::Evaluator) -> (Vec<String>, Vec<String
     let bindings = evaluator
         .bindings()
         .iter()
-        .map(|b| {
-            format!(
-                "{} {:?} {:?}",
-                b.reference(),
-                b.role_ref,
-                b.written_subjects
-            )
-        })
+        .map(|b| format!("{} {:?} {:?}", b.reference(), b.role_ref, b.subjects))
         .collect();
     (roles, bindings)
 }

@@ -107,6 +107,8 @@ pub struct Role {
     /// Set for `Role`, `None` for `ClusterRole`.
     pub namespace: Option<String>,
     pub name: String,
+    /// A ClusterRole's labels, which aggregation selects on; always empty for a Role (only
+    /// ClusterRoles are aggregated), which keeps large audits smaller.
     pub labels: BTreeMap<String, String>,
     pub rules: Vec<PolicyRule>,
     /// `None` unless the object has an `aggregationRule`.
@@ -191,7 +193,6 @@ pub struct Binding {
     pub namespace: Option<String>,
     pub name: String,
     pub role_ref: RoleRef,
-    pub written_subjects: Vec<WrittenSubject>,
     /// Subjects that can ever match a request, in written order. Subjects Kubernetes can never
     /// match (unknown kinds, a ServiceAccount without namespace in a ClusterRoleBinding) are left out.
     pub subjects: Vec<Subject>,
@@ -372,7 +373,11 @@ pub fn decode_rbac_object(
                 },
                 namespace: namespace_of(&raw.metadata)?,
                 name: raw.metadata.name,
-                labels: raw.metadata.labels.unwrap_or_default(),
+                labels: if namespaced {
+                    BTreeMap::new()
+                } else {
+                    raw.metadata.labels.unwrap_or_default()
+                },
                 rules: raw.rules,
                 // Only ClusterRoles aggregate; the field does not exist on Role.
                 aggregation_selectors: if namespaced {
@@ -401,7 +406,6 @@ pub fn decode_rbac_object(
                 namespace,
                 name: raw.metadata.name,
                 role_ref: raw.role_ref,
-                written_subjects: raw.subjects,
                 subjects,
                 origin: origin.clone(),
             })
