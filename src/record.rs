@@ -171,41 +171,73 @@ pub fn input_key(sources: &Sources, templates: &TemplateSet, context: &[(&str, &
 }
 
 /// Classifies the stamped contents of an output directory that holds exactly `plan` (and
-/// perhaps foreign files) into record entries. Files stamped within the hash window of `now_ns`
-/// get their hash: from the plan, or for foreign files from `read`. `None` when a recent foreign
-/// file cannot be read; then no record is saved.
-pub fn entries_for<C: FileContent>(
-    plan: &Plan<C>,
-    stamped: Vec<StampedPath>,
+/// perhaps foreign files) into record entries, one at a time and in path order (the stamps are
+/// sorted in place first), so that saving a record never holds every entry as well as every
+/// stamp. Files stamped within the hash window of `now_ns` get their hash: from the plan, or
+/// for foreign files from `read`. An entry is `None` when a recent foreign file cannot be
+/// read; then no record is saved.
+pub fn entries_for<'a, C: FileContent>(
+    plan: &'a Plan<C>,
+    mut stamped: Vec<StampedPath>,
     now_ns: i128,
-    read: impl Fn(&str) -> Option<Vec<u8>>,
-) -> Option<Vec<Entry>> {
-    let mut entries = Vec::with_capacity(stamped.len());
-    for StampedPath {
-        path,
-        is_folder,
-        stamp,
-    } in stamped
-    {
-        let recent = stamp.latest_ns() > now_ns - HASH_WINDOW_NS;
-        let (kind, sha256) = if is_folder {
-            (EntryKind::Folder, None)
-        } else if let Some(content) = plan.files.get(&path) {
-            (EntryKind::Generated, recent.then(|| content.sha256()))
-        } else if recent {
-            (EntryKind::Foreign, Some(sha256(&read(&path)?)))
-        } else {
-            (EntryKind::Foreign, None)
-        };
-        entries.push(Entry {
-            path,
-            kind,
-            stamp,
-            sha256,
-        });
+    read: impl Fn(&str) -> Option<Vec<u8>> + 'a,
+) -> impl Iterator<Item = Option<Entry>> + 'a {
+    // Paths are unique: an unstable sort gives the same order without a buffer (and, on
+    // stamps taken in path order, without moving anything).
+    stamped.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    stamped.into_iter().map(
+        move |StampedPath {
+                  path,
+                  is_folder,
+                  stamp,
+              }| {
+            let recent = stamp.latest_ns() > now_ns - HASH_WINDOW_NS;
+            let (kind, sha256) = if is_folder {
+                (EntryKind::Folder, None)
+            } else if let Some(content) = plan.files.get(&path) {
+                (EntryKind::Generated, recent.then(|| content.sha256()))
+            } else if recent {
+                (EntryKind::Foreign, Some(sha256(&read(&path)?)))
+            } else {
+                (EntryKind::Foreign, None)
+            };
+            Some(Entry {
+                path,
+                kind,
+                stamp,
+                sha256,
+            })
+        },
+    )
+}
+
+impl Entry {
+    /// Whether the line format can carry the entry: not when its path holds a line break.
+    pub fn is_writable(&self) -> bool {
+        !self.path.contains(['\n', '\r'])
     }
-    entries.sort_by(|a, b| a.path.cmp(&b.path));
-    Some(entries)
+
+    /// Writes the entry's line of the record (see [`OutputRecord::write_text`]).
+    pub fn write_line(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        let kind = match self.kind {
+            EntryKind::Folder => 'd',
+            EntryKind::Generated => 'g',
+            EntryKind::Foreign => 'x',
+        };
+        let Stamp {
+            device,
+            inode,
+            size,
+            modified_ns,
+            changed_ns,
+        } = self.stamp;
+        let hash = self.sha256.map_or_else(|| "-".to_string(), |h| hex(&h));
+        writeln!(
+            out,
+            "{kind} {device} {inode} {size} {modified_ns} {changed_ns} {hash} {}",
+            self.path
+        )
+    }
 }
 
 impl OutputRecord {
@@ -220,7 +252,7 @@ impl OutputRecord {
     /// Whether the record can be written: the line format cannot carry a path that holds a
     /// line break, and such a record is not saved.
     pub fn is_writable(&self) -> bool {
-        !self.entries.iter().any(|e| e.path.contains(['\n', '\r']))
+        self.entries.iter().all(Entry::is_writable)
     }
 
     /// Writes the record as text: a format line, the key, the warnings as JSON, then one line
@@ -228,6 +260,15 @@ impl OutputRecord {
     /// text (about 250 MB at 100,000 namespaces). Only for a record that
     /// [`OutputRecord::is_writable`].
     pub fn write_text(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        self.write_header(out)?;
+        for entry in &self.entries {
+            entry.write_line(out)?;
+        }
+        Ok(())
+    }
+
+    /// Writes what comes before the entries: the format line, the key and the warnings.
+    pub fn write_header(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         writeln!(out, "{FORMAT_LINE}")?;
         writeln!(out, "key {}", self.key)?;
         for warning in &self.warnings {
@@ -235,26 +276,6 @@ impl OutputRecord {
         }
         for warning in &self.audit_warnings {
             writeln!(out, "audit-warning {}", serde_json::to_string(warning)?)?;
-        }
-        for entry in &self.entries {
-            let kind = match entry.kind {
-                EntryKind::Folder => 'd',
-                EntryKind::Generated => 'g',
-                EntryKind::Foreign => 'x',
-            };
-            let Stamp {
-                device,
-                inode,
-                size,
-                modified_ns,
-                changed_ns,
-            } = entry.stamp;
-            let hash = entry.sha256.map_or_else(|| "-".to_string(), |h| hex(&h));
-            writeln!(
-                out,
-                "{kind} {device} {inode} {size} {modified_ns} {changed_ns} {hash} {}",
-                entry.path
-            )?;
         }
         Ok(())
     }
@@ -462,8 +483,12 @@ mod tests {
                 stamp: stamp(now),
             },
         ];
-        let entries =
-            entries_for(&plan, stamped.clone(), now, |p| Some(p.as_bytes().to_vec())).unwrap();
+        let entries: Vec<Entry> =
+            entries_for(&plan, stamped.clone(), now, |p| Some(p.as_bytes().to_vec()))
+                .collect::<Option<_>>()
+                .unwrap();
+        let paths: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["g.yaml", "new.txt", "old.txt"], "in path order");
         let by_path = |p: &str| entries.iter().find(|e| e.path == p).unwrap();
         assert_eq!(by_path("g.yaml").kind, EntryKind::Generated);
         assert_eq!(by_path("g.yaml").sha256, Some(sha256(b"text")));
@@ -471,7 +496,7 @@ mod tests {
         assert_eq!(by_path("old.txt").sha256, None);
         assert_eq!(by_path("new.txt").sha256, Some(sha256(b"new.txt")));
         // A recent foreign file that cannot be read: no record.
-        assert_eq!(entries_for(&plan, stamped, now, |_| None), None);
+        assert!(entries_for(&plan, stamped, now, |_| None).any(|e| e.is_none()));
 
         assert!(stamp(now - 1).is_racy(now));
         assert!(!stamp(now - RACY_WINDOW_NS - 2).is_racy(now));

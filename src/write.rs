@@ -190,28 +190,45 @@ impl OutputLock<'_> {
         if !record.is_writable() {
             return self.forget_record();
         }
+        self.save_record_text(|writer| record.write_text(writer).map(|()| true))
+    }
+
+    /// Saves the record text that `write` writes (streamed to a staged file, which then
+    /// replaces any earlier record in one rename). When `write` returns `false`, nothing is
+    /// saved and any earlier record is removed.
+    fn save_record_text(
+        &self,
+        write: impl FnOnce(&mut io::BufWriter<File>) -> io::Result<bool>,
+    ) -> Result<(), WriteError> {
         let path = self.out.join(RECORD_FILE);
         let staged = sibling(&path, STAGED_SUFFIX);
         let written = File::create(&staged).and_then(|file| {
             let mut writer = io::BufWriter::new(file);
-            record.write_text(&mut writer)?;
+            let complete = write(&mut writer)?;
             writer
                 .into_inner()
                 .map_err(io::IntoInnerError::into_error)?;
-            Ok(())
+            Ok(complete)
         });
-        if let Err(err) = written {
-            let _ = fs::remove_file(&staged);
-            return Err(io_error("write", &staged)(err));
+        match written {
+            Ok(true) => fs::rename(&staged, &path).map_err(|err| {
+                let _ = fs::remove_file(&staged);
+                io_error("rename", &path)(err)
+            }),
+            Ok(false) => {
+                let _ = fs::remove_file(&staged);
+                self.forget_record()
+            }
+            Err(err) => {
+                let _ = fs::remove_file(&staged);
+                Err(io_error("write", &staged)(err))
+            }
         }
-        fs::rename(&staged, &path).map_err(|err| {
-            let _ = fs::remove_file(&staged);
-            io_error("rename", &path)(err)
-        })
     }
 
     /// Saves a record of `plan` as written, from the stamps a write or a comparison took:
-    /// `header` gives the key and warnings, the entries are built here.
+    /// `header` gives the key and warnings (its entries are not used), the entries are made and
+    /// written here.
     pub fn record_plan<C: FileContent>(
         &self,
         plan: &Plan<C>,
@@ -222,10 +239,18 @@ impl OutputLock<'_> {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as i128);
         let read = |relative: &str| fs::read(self.out.join(relative)).ok();
-        match entries_for(plan, stamps, now_ns, read) {
-            Some(entries) => self.save_record(&OutputRecord { entries, ..header }),
-            None => self.forget_record(),
-        }
+        let entries = entries_for(plan, stamps, now_ns, read);
+        // Written as each entry is made: a large output never holds them all.
+        self.save_record_text(|writer| {
+            header.write_header(writer)?;
+            for entry in entries {
+                match entry {
+                    Some(entry) if entry.is_writable() => entry.write_line(writer)?,
+                    _ => return Ok(false),
+                }
+            }
+            Ok(true)
+        })
     }
 
     /// Removes the directory's record, if any: the next run takes the full path.

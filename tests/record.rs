@@ -282,3 +282,35 @@ fn invalid_input_leaves_out_and_its_record_untouched() {
     fs::remove_file(dir.join("tenants/broken.yaml")).unwrap();
     assert!(took_shortcut(dir, &["generate"]));
 }
+
+/// A record lists each path on a line of its own: with a foreign file whose name holds a line
+/// break in out/, no record is saved (and an earlier one goes), so every run takes the full
+/// path and still succeeds.
+#[cfg(unix)]
+#[test]
+fn a_path_the_record_cannot_carry_means_no_record() {
+    let repo = scratch_with_warnings();
+    let dir = repo.path();
+    assert_eq!(run(dir, &["generate"]).code, Some(0));
+    assert!(dir.join("out/.tenet-record").is_file());
+    fs::write(dir.join("out/notes\nby hand.txt"), "kept\n").unwrap();
+    for command in ["generate", "check"] {
+        let run = run(dir, &[command]);
+        assert_eq!(run.code, Some(0), "{command}: {}", run.stderr);
+        assert!(
+            !dir.join("out/.tenet-record").exists(),
+            "{command} saved a record it cannot read back"
+        );
+        assert!(!took_shortcut(dir, &[command]), "{command}");
+    }
+    assert_eq!(
+        fs::read_to_string(dir.join("out/notes\nby hand.txt")).unwrap(),
+        "kept\n"
+    );
+    let staged: Vec<_> = fs::read_dir(dir.join("out"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .filter(|name| name.to_string_lossy().contains(".tenet-new"))
+        .collect();
+    assert!(staged.is_empty(), "left behind: {staged:?}");
+}
