@@ -52,7 +52,13 @@ where
             .collect()
     });
     done.sort_unstable_by_key(|(index, _)| *index);
-    done.into_iter().flat_map(|(_, results)| results).collect()
+    // Exactly as many as there are items: a vector grown by doubling while the chunks are
+    // still held would need up to three times the results' size.
+    let mut results = Vec::with_capacity(items.len());
+    for (_, chunk) in done {
+        results.extend(chunk);
+    }
+    results
 }
 
 #[cfg(test)]
