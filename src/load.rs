@@ -459,7 +459,7 @@ const MAX_RECORD_BYTES: u64 = 1 << 30;
 
 /// The output directory's record and its modification time in nanoseconds, if there is a
 /// readable record in the current format.
-pub fn read_output_record(out: &Path) -> Option<(OutputRecord, i128)> {
+pub fn read_output_record(out: &Path) -> Option<(OutputRecord, i64)> {
     use std::io::Read;
     let file = fs::File::open(out.join(RECORD_FILE)).ok()?;
     let stamp = Stamp::of(&file.metadata().ok()?)?;
@@ -483,7 +483,7 @@ pub struct Verified {
 pub fn verify_output_record(
     out: &Path,
     record: &mut OutputRecord,
-    record_ns: i128,
+    record_ns: i64,
 ) -> Option<Verified> {
     let entries = &record.entries;
     // The names directly inside folder `relative` ("" for `out` itself). Entries are sorted by

@@ -35,37 +35,40 @@ const FORMAT_LINE: &str = "tenet-record 1";
 
 /// Files and folders whose latest timestamp is less than this before the record's own
 /// modification time are not trusted on their stamp alone.
-pub const RACY_WINDOW_NS: i128 = 2_000_000_000;
+pub const RACY_WINDOW_NS: i64 = 2_000_000_000;
 
 /// When saving, hashes are stored for files this recent: more than [`RACY_WINDOW_NS`], so
 /// that the kernel's coarse clock cannot leave a file that needs a hash without one.
-const HASH_WINDOW_NS: i128 = 3_000_000_000;
+const HASH_WINDOW_NS: i64 = 3_000_000_000;
 
-/// What identifies one version of a file or folder on disk.
+/// What identifies one version of a file or folder on disk. Times are nanoseconds since the
+/// epoch in an `i64` (the years 1678 to 2262): large outputs hold one stamp per file and
+/// folder, and an `i128` would make each half as large again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp {
     pub device: u64,
     pub inode: u64,
     pub size: u64,
     /// Modification time, nanoseconds since the epoch.
-    pub modified_ns: i128,
+    pub modified_ns: i64,
     /// Status change time (ctime), nanoseconds since the epoch.
-    pub changed_ns: i128,
+    pub changed_ns: i64,
 }
 
 impl Stamp {
     /// The stamp of `metadata` (from `symlink_metadata`); `None` where the platform does not
-    /// give inode and change time, which turns the shortcut off.
+    /// give inode and change time, or a time is outside the years 1678 to 2262, which turns the
+    /// shortcut off.
     #[cfg(unix)]
     pub fn of(metadata: &std::fs::Metadata) -> Option<Stamp> {
         use std::os::unix::fs::MetadataExt;
-        let ns = |seconds: i64, nanos: i64| i128::from(seconds) * 1_000_000_000 + i128::from(nanos);
+        let ns = |seconds: i64, nanos: i64| seconds.checked_mul(1_000_000_000)?.checked_add(nanos);
         Some(Stamp {
             device: metadata.dev(),
             inode: metadata.ino(),
             size: metadata.size(),
-            modified_ns: ns(metadata.mtime(), metadata.mtime_nsec()),
-            changed_ns: ns(metadata.ctime(), metadata.ctime_nsec()),
+            modified_ns: ns(metadata.mtime(), metadata.mtime_nsec())?,
+            changed_ns: ns(metadata.ctime(), metadata.ctime_nsec())?,
         })
     }
 
@@ -74,13 +77,13 @@ impl Stamp {
         None
     }
 
-    fn latest_ns(&self) -> i128 {
+    fn latest_ns(&self) -> i64 {
         self.modified_ns.max(self.changed_ns)
     }
 
     /// Whether this stamp is too close to the record's time (`record_ns`) to prove anything.
-    pub fn is_racy(&self, record_ns: i128) -> bool {
-        self.latest_ns() > record_ns - RACY_WINDOW_NS
+    pub fn is_racy(&self, record_ns: i64) -> bool {
+        self.latest_ns() > record_ns.saturating_sub(RACY_WINDOW_NS)
     }
 }
 
@@ -179,7 +182,7 @@ pub fn input_key(sources: &Sources, templates: &TemplateSet, context: &[(&str, &
 pub fn entries_for<'a, C: FileContent>(
     plan: &'a Plan<C>,
     mut stamped: Vec<StampedPath>,
-    now_ns: i128,
+    now_ns: i64,
     read: impl Fn(&str) -> Option<Vec<u8>> + 'a,
 ) -> impl Iterator<Item = Option<Entry>> + 'a {
     // Paths are unique: an unstable sort gives the same order without a buffer (and, on
@@ -191,7 +194,7 @@ pub fn entries_for<'a, C: FileContent>(
                   is_folder,
                   stamp,
               }| {
-            let recent = stamp.latest_ns() > now_ns - HASH_WINDOW_NS;
+            let recent = stamp.latest_ns() > now_ns.saturating_sub(HASH_WINDOW_NS);
             let (kind, sha256) = if is_folder {
                 (EntryKind::Folder, None)
             } else if let Some(content) = plan.files.get(&path) {
@@ -310,13 +313,14 @@ impl OutputRecord {
                 "x" => EntryKind::Foreign,
                 _ => return None,
             };
-            let mut number = || fields.next()?.parse::<i128>().ok();
-            let (device, inode, size) = (number()?, number()?, number()?);
-            let (modified_ns, changed_ns) = (number()?, number()?);
+            let mut unsigned = || fields.next()?.parse::<u64>().ok();
+            let (device, inode, size) = (unsigned()?, unsigned()?, unsigned()?);
+            let mut signed = || fields.next()?.parse::<i64>().ok();
+            let (modified_ns, changed_ns) = (signed()?, signed()?);
             let stamp = Stamp {
-                device: u64::try_from(device).ok()?,
-                inode: u64::try_from(inode).ok()?,
-                size: u64::try_from(size).ok()?,
+                device,
+                inode,
+                size,
                 modified_ns,
                 changed_ns,
             };
@@ -353,7 +357,7 @@ mod tests {
         Some(String::from_utf8(bytes).unwrap())
     }
 
-    fn stamp(n: i128) -> Stamp {
+    fn stamp(n: i64) -> Stamp {
         Stamp {
             device: 1,
             inode: n as u64,

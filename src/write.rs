@@ -237,7 +237,7 @@ impl OutputLock<'_> {
     ) -> Result<(), WriteError> {
         let now_ns = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as i128);
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
         let read = |relative: &str| fs::read(self.out.join(relative)).ok();
         let entries = entries_for(plan, stamps, now_ns, read);
         // Written as each entry is made: a large output never holds them all.

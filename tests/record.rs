@@ -314,3 +314,25 @@ fn a_path_the_record_cannot_carry_means_no_record() {
         .collect();
     assert!(staged.is_empty(), "left behind: {staged:?}");
 }
+
+/// Stamps hold nanoseconds in 64 bits (the years 1678 to 2262): a file dated outside that
+/// turns the shortcut off rather than being stamped wrong.
+#[test]
+fn a_file_dated_beyond_2262_only_costs_the_shortcut() {
+    let repo = scratch_with_warnings();
+    let dir = repo.path();
+    assert_eq!(run(dir, &["generate"]).code, Some(0));
+    let kustomization = fs::File::options()
+        .write(true)
+        .open(dir.join("out/kustomization.yaml"))
+        .unwrap();
+    // 300 years from now.
+    kustomization
+        .set_modified(SystemTime::now() + Duration::from_secs(300 * 365 * 24 * 3600))
+        .unwrap();
+    for command in ["generate", "check", "generate"] {
+        assert!(!took_shortcut(dir, &[command]), "{command}");
+    }
+    let check = run(dir, &["check"]);
+    assert_eq!(check.code, Some(0), "{}", check.stderr);
+}
