@@ -436,9 +436,10 @@ pub struct AuditPart {
     namespace_name: Option<String>,
     /// The Role, ClusterRole or binding, as the evaluator decodes it. Objects the evaluator
     /// refuses (e.g. v1beta1 RBAC) grant nothing on a real cluster either, so they count as
-    /// none; the schema check reports them for tenet's own output.
-    rbac: Option<RbacObject>,
-    network: Option<NetworkObject>,
+    /// none; the schema check reports them for tenet's own output. Boxed, like `network`:
+    /// a large run holds a part for most objects, and most parts hold neither.
+    rbac: Option<Box<RbacObject>>,
+    network: Option<Box<NetworkObject>>,
     /// The namespace of a NetworkPolicy, ResourceQuota or LimitRange.
     guarded_namespace: Option<String>,
     /// Whether the object binds the admission policy that guards those.
@@ -465,8 +466,11 @@ impl AuditPart {
                 .then(|| object.pointer("/metadata/name").and_then(Value::as_str))
                 .flatten()
                 .map(str::to_string),
-            rbac: decode_rbac_object(object, origin).ok().flatten(),
-            network: NetworkObject::of(object),
+            rbac: decode_rbac_object(object, origin)
+                .ok()
+                .flatten()
+                .map(Box::new),
+            network: NetworkObject::of(object).map(Box::new),
             guarded_namespace: namespace
                 .filter(|_| GUARDED_KINDS.contains(&kind))
                 .map(str::to_string),
@@ -484,7 +488,7 @@ impl AuditPart {
 
     /// The Role, ClusterRole or binding in this part, if any.
     pub fn rbac(&self) -> Option<&RbacObject> {
-        self.rbac.as_ref()
+        self.rbac.as_deref()
     }
 
     /// Puts `prefix` (e.g. `out/`) before the file its RBAC object came from, for objects
@@ -527,11 +531,11 @@ pub fn audit_parts(
     for part in parts {
         protected |= part.protection;
         guarded_namespaces.extend(part.guarded_namespace);
-        network_objects.extend(part.network);
+        network_objects.extend(part.network.map(|network| *network));
         if let (Some(tenant), Some(name)) = (&part.tenant, part.namespace_name) {
             namespace_tenant.insert(name, tenant.clone());
         }
-        if let Some(rbac) = part.rbac {
+        if let Some(rbac) = part.rbac.map(|rbac| *rbac) {
             if let (Some(tenant), RbacObject::Binding(binding)) = (part.tenant, &rbac) {
                 binding_tenant.insert(binding.reference(), tenant);
             }
@@ -922,5 +926,12 @@ mod tests {
         assert_eq!(civil_date(0), "1970-01-01");
         assert_eq!(civil_date(20_791), "2026-12-04");
         assert_eq!(civil_date(11_016), "2000-02-29");
+    }
+
+    /// Large runs hold a part for most output objects until the audit: the RBAC and network
+    /// content stay boxed (see docs/performance.md).
+    #[test]
+    fn audit_parts_stay_small() {
+        assert!(std::mem::size_of::<AuditPart>() <= 96);
     }
 }
