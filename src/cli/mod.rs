@@ -430,15 +430,6 @@ fn audit_facts(model: &Model, switch: &AuditSwitch) -> Option<TenancyFacts> {
     (!switch.no_audit).then(|| TenancyFacts::from_model(model, &today_utc()))
 }
 
-/// The audit of a compilation's parts; `None` when it is switched off.
-fn audit_compiled(
-    parts: Vec<AuditPart>,
-    model: &Model,
-    switch: &AuditSwitch,
-) -> Option<AuditReport> {
-    audit_facts(model, switch).map(|facts| audit_parts(parts, &facts))
-}
-
 /// Audits a compilation on a thread of its own while `read` (reading out/, which needs
 /// nothing from the audit) runs on this one, on all cores. Returns the plan, the compilation's
 /// warnings, the audit's report (`None` when it is switched off) and what `read` returned.
@@ -669,6 +660,10 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
             return EXIT_ERROR;
         }
     };
+    // The audit needs only these facts from the model: it is not held while the old tree is
+    // read and compared.
+    let facts = audit_facts(&compiled.model, &args.audit);
+    drop(std::mem::take(&mut compiled.model));
     let mut absent_note = None;
     let old = match &args.base {
         Some(revision) => match load_output_tree_at_revision(&input.out, revision) {
@@ -715,7 +710,7 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
     let parts: Vec<AuditPart> = compiled.take_audit_parts(&prefix).collect();
     let before = tree_evaluator(&old, &prefix, Some((&compiled.plan, &parts)));
     let access_changes = access_change_lines(&before, &evaluator_over(&parts));
-    let report = audit_compiled(parts, &compiled.model, &args.audit);
+    let report = facts.map(|facts| audit_parts(parts, &facts));
     let audit_passed = print_audit(report, printer).is_some();
     let mut report = diff_trees(&old, &compiled.plan);
     report.access_changes = Some(access_changes);
