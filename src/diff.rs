@@ -9,6 +9,7 @@
 //! The byte-exact view that `check` and the `patch` format need is kept separately in
 //! [`DiffReport::files`].
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
@@ -252,21 +253,39 @@ fn parse_object(text: &str) -> Result<Value, String> {
         .map_err(|err| crate::document::yaml_error_message(&err))
 }
 
-/// An object read back from a file of an output tree. Its parsed value is not kept: only
-/// changed objects need it, and they are parsed again from their text.
+/// An object read back from a file of an output tree, borrowing its path and text from the
+/// tree (a copy only where the file is not UTF-8), so that comparing two large trees holds
+/// their texts once. Its parsed value is not kept either: only changed objects need it, and
+/// they are parsed again from their text.
 #[derive(Clone)]
-struct TreeObject {
-    version: ObjectVersion,
+struct TreeObject<'a> {
+    /// The file, relative to the output directory.
+    path: &'a str,
+    api_version: String,
+    /// The leading comment lines of the file (tenet's provenance header).
+    provenance: Cow<'a, str>,
+    /// The object's YAML without the provenance header.
+    text: Cow<'a, str>,
     /// The `tenet.dev/tenant` label.
     tenant: Option<String>,
 }
 
 /// The objects of a tree, by identity.
-type TreeObjects = BTreeMap<ObjectIdentity, TreeObject>;
+type TreeObjects<'a> = BTreeMap<ObjectIdentity, TreeObject<'a>>;
 
-impl TreeObject {
+impl TreeObject<'_> {
     fn value(&self) -> Value {
-        parse_object(&self.version.text).unwrap_or(Value::Null)
+        parse_object(&self.text).unwrap_or(Value::Null)
+    }
+
+    /// The object as a report shows it (a copy: only changed objects are reported).
+    fn version(&self) -> ObjectVersion {
+        ObjectVersion {
+            path: self.path.to_string(),
+            api_version: self.api_version.clone(),
+            provenance: self.provenance.to_string(),
+            text: self.text.to_string(),
+        }
     }
 }
 
@@ -277,16 +296,16 @@ impl TreeObject {
 fn read_objects<'a>(
     files: impl Iterator<Item = (&'a String, &'a [u8])>,
     side: &str,
-    same_as: Option<(&BTreeMap<String, Vec<u8>>, &TreeObjects)>,
+    same_as: Option<(&BTreeMap<String, Vec<u8>>, &TreeObjects<'a>)>,
     notes: &mut Vec<Note>,
-) -> TreeObjects {
+) -> TreeObjects<'a> {
     let files: Vec<(&String, &[u8])> = files
         .filter(|(path, bytes)| *path != KUSTOMIZATION_FILE && is_generated(bytes))
         .collect();
     let known: HashMap<&str, (&ObjectIdentity, &TreeObject)> = same_as
         .into_iter()
         .flat_map(|(_, objects)| objects)
-        .map(|(identity, object)| (object.version.path.as_str(), (identity, object)))
+        .map(|(identity, object)| (object.path, (identity, object)))
         .collect();
     let unchanged = |path: &str, bytes: &[u8]| {
         let (old_files, _) = same_as?;
@@ -302,22 +321,33 @@ fn read_objects<'a>(
         if let Some(known) = unchanged(path, bytes) {
             return Ok::<_, String>(known);
         }
-        let text = String::from_utf8_lossy(bytes);
-        let (provenance, body) = split_provenance(&text);
-        let value = parse_object(body)?;
+        let (provenance, body) = match String::from_utf8_lossy(bytes) {
+            Cow::Borrowed(text) => {
+                let (provenance, body) = split_provenance(text);
+                (Cow::Borrowed(provenance), Cow::Borrowed(body))
+            }
+            Cow::Owned(text) => {
+                let (provenance, body) = split_provenance(&text);
+                (
+                    Cow::Owned(provenance.to_string()),
+                    Cow::Owned(body.to_string()),
+                )
+            }
+        };
+        let value = parse_object(&body)?;
         let identity = identity_of(&value).map_err(|p| p.message)?;
-        let version = ObjectVersion {
-            path: (*path).clone(),
+        let object = TreeObject {
+            path: path.as_str(),
             api_version: value
                 .get("apiVersion")
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string(),
-            provenance: provenance.to_string(),
-            text: body.to_string(),
+            provenance,
+            text: body,
+            tenant: tenant_of(&value),
         };
-        let tenant = tenant_of(&value);
-        Ok((identity, TreeObject { version, tenant }))
+        Ok((identity, object))
     });
     let mut objects = BTreeMap::new();
     for ((path, _), parsed) in files.into_iter().zip(parsed) {
@@ -330,7 +360,7 @@ fn read_objects<'a>(
         };
         if let Some(first) = objects.get(&identity) {
             let first: &TreeObject = first;
-            notes.push(Note::new(path, format!("({side}) holds {identity} again (first seen in {}); it is compared as a file only", first.version.path)));
+            notes.push(Note::new(path, format!("({side}) holds {identity} again (first seen in {}); it is compared as a file only", first.path)));
             continue;
         }
         objects.insert(identity, object);
@@ -415,8 +445,7 @@ pub fn diff_trees(old: &BTreeMap<String, Vec<u8>>, new: &Plan) -> DiffReport {
     for identity in identities {
         let before = old_objects.get(identity);
         let after = new_objects.get(identity);
-        let same_text =
-            matches!((before, after), (Some(b), Some(a)) if b.version.text == a.version.text);
+        let same_text = matches!((before, after), (Some(b), Some(a)) if b.text == a.text);
         // Values only for objects whose text changed (few, in a pull request).
         let value =
             |object: Option<&TreeObject>| object.filter(|_| !same_text).map(TreeObject::value);
@@ -425,8 +454,7 @@ pub fn diff_trees(old: &BTreeMap<String, Vec<u8>>, new: &Plan) -> DiffReport {
             (None, Some(_)) => ChangeKind::Add,
             (Some(_), None) => ChangeKind::Remove,
             (Some(b), Some(a)) if same_text => {
-                if b.version.provenance == a.version.provenance && b.version.path == a.version.path
-                {
+                if b.provenance == a.provenance && b.path == a.path {
                     continue;
                 }
                 ChangeKind::Provenance
@@ -449,8 +477,8 @@ pub fn diff_trees(old: &BTreeMap<String, Vec<u8>>, new: &Plan) -> DiffReport {
             identity: identity.clone(),
             kind,
             tenant: after.or(before).and_then(|o| o.tenant.clone()),
-            old: before.map(|b| b.version.clone()),
-            new: after.map(|a| a.version.clone()),
+            old: before.map(TreeObject::version),
+            new: after.map(TreeObject::version),
             risks,
         });
     }
@@ -672,6 +700,23 @@ mod tests {
             report.counts().line(),
             "0 to add, 1 to change, 0 to remove, 0 to replace"
         );
+    }
+
+    /// A generated file that is not UTF-8 is read lossily (the tree's objects otherwise borrow
+    /// the files' text): the object is still matched by identity and shown as changed.
+    #[test]
+    fn a_file_that_is_not_utf8_is_read_lossily() {
+        let body = namespace("a", "acme");
+        let mut old = tree(&[("n.yaml", &format!("{HEADER_A}{body}"))]);
+        old.get_mut("n.yaml")
+            .unwrap()
+            .extend_from_slice(b"  annotations: {note: \"\xff\"}\n");
+        let report = diff_trees(&old, &plan(&[("n.yaml", &format!("{HEADER_A}{body}"))]));
+        let kinds: Vec<ChangeKind> = report.objects.iter().map(|o| o.kind).collect();
+        assert_eq!(kinds, vec![ChangeKind::Change]);
+        let old_text = &report.objects[0].old.as_ref().unwrap().text;
+        assert!(old_text.contains('\u{fffd}'), "{old_text}");
+        assert_eq!(report.objects[0].old.as_ref().unwrap().provenance, HEADER_A);
     }
 
     #[test]
