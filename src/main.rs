@@ -2,6 +2,11 @@
 
 mod cli;
 
+/// mimalloc instead of the system allocator: less memory and time on large runs, see
+/// docs/performance.md ("mimalloc").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     cli::main()
 }
