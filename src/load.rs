@@ -463,9 +463,8 @@ pub fn read_output_record(out: &Path) -> Option<(OutputRecord, i64)> {
     use std::io::Read;
     let file = fs::File::open(out.join(RECORD_FILE)).ok()?;
     let stamp = Stamp::of(&file.metadata().ok()?)?;
-    let mut text = String::new();
-    file.take(MAX_RECORD_BYTES).read_to_string(&mut text).ok()?;
-    Some((OutputRecord::parse(&text)?, stamp.modified_ns))
+    let reader = std::io::BufReader::new(file.take(MAX_RECORD_BYTES));
+    Some((OutputRecord::read_from(reader)?, stamp.modified_ns))
 }
 
 /// How a record that still describes its output directory was shown to.

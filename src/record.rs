@@ -286,18 +286,36 @@ impl OutputRecord {
     /// Reads a record written by [`OutputRecord::write_text`]; `None` for anything else, which
     /// callers treat as no record at all.
     pub fn parse(text: &str) -> Option<OutputRecord> {
-        let mut lines = text.split_terminator('\n');
-        if lines.next()? != FORMAT_LINE {
+        OutputRecord::read_from(text.as_bytes())
+    }
+
+    /// [`OutputRecord::parse`] from a reader, line by line: the record of a large output is
+    /// tens of megabytes, and its text is never held whole.
+    pub fn read_from(mut reader: impl std::io::BufRead) -> Option<OutputRecord> {
+        let mut buffer = String::new();
+        // The next line without its line break: `Some(None)` at the end, `None` on a read
+        // error (then there is no record at all, not part of one).
+        let mut next_line = move || -> Option<Option<String>> {
+            buffer.clear();
+            match reader.read_line(&mut buffer) {
+                Err(_) => None,
+                Ok(0) => Some(None),
+                Ok(_) => Some(Some(
+                    buffer.strip_suffix('\n').unwrap_or(&buffer).to_string(),
+                )),
+            }
+        };
+        if next_line()?? != FORMAT_LINE {
             return None;
         }
-        let key = lines.next()?.strip_prefix("key ")?.to_string();
+        let key = next_line()??.strip_prefix("key ")?.to_string();
         let mut record = OutputRecord {
             key,
             warnings: Vec::new(),
             audit_warnings: Vec::new(),
             entries: Vec::new(),
         };
-        for line in lines {
+        while let Some(line) = next_line()? {
             if let Some(json) = line.strip_prefix("warning ") {
                 record.warnings.push(serde_json::from_str(json).ok()?);
                 continue;
@@ -399,6 +417,23 @@ mod tests {
         };
         let text = text_of(&record).unwrap();
         assert_eq!(OutputRecord::parse(&text), Some(record));
+
+        // A read that fails part way gives no record, not the entries read so far.
+        struct FailsAfter<'a>(&'a [u8]);
+        impl std::io::Read for FailsAfter<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(std::io::Error::other("disk gone"));
+                }
+                let n = buf.len().min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let cut = text.rfind("notes.txt").unwrap();
+        let reader = std::io::BufReader::new(FailsAfter(&text.as_bytes()[..cut]));
+        assert_eq!(OutputRecord::read_from(reader), None);
     }
 
     #[test]
