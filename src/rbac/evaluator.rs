@@ -234,7 +234,11 @@ impl Evaluator {
         builder.build()
     }
 
-    fn index(roles: Vec<Role>, bindings: Vec<Binding>) -> Evaluator {
+    fn index(mut roles: Vec<Role>, mut bindings: Vec<Binding>) -> Evaluator {
+        // Grown by doubling while objects were added: up to twice the room they need, kept for
+        // the evaluator's whole life.
+        roles.shrink_to_fit();
+        bindings.shrink_to_fit();
         let mut cluster_roles = HashMap::new();
         let mut namespaced_roles = HashMap::new();
         for (index, role) in roles.iter().enumerate() {

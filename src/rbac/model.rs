@@ -392,11 +392,14 @@ pub fn decode_rbac_object(
             let raw: RawBinding = serde_json::from_value(object.clone())
                 .map_err(|decode_error| error(decode_error.to_string()))?;
             let namespace = namespace_of(&raw.metadata)?;
-            let subjects = raw
+            let mut subjects: Vec<Subject> = raw
                 .subjects
                 .iter()
                 .filter_map(|subject| effective_subject(subject, namespace.as_deref()))
                 .collect();
+            // Collected without knowing how many, so room for four: large audits hold tens of
+            // thousands of bindings, most with one subject.
+            subjects.shrink_to_fit();
             RbacObject::Binding(Binding {
                 kind: if namespaced {
                     BindingKind::RoleBinding
