@@ -14,7 +14,7 @@ use crate::selector::LabelSelector;
 /// vector: models of tens of thousands of namespaces hold several per namespace, and a
 /// `BTreeMap` allocates a node of about half a kilobyte for the first entry. Templates see a
 /// mapping, as they would of a `BTreeMap` (an empty `LiteMap` would serialize as a list).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct StringMap(LiteMap<String, String>);
 
 impl std::ops::Deref for StringMap {
@@ -35,6 +35,23 @@ impl FromIterator<(String, String)> for StringMap {
 impl Serialize for StringMap {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_map(self.0.iter())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StringMap {
+    /// A mapping, as a `BTreeMap` reads it.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map: BTreeMap<String, String> = serde::Deserialize::deserialize(deserializer)?;
+        Ok(map.into_iter().collect())
+    }
+}
+
+impl<'a> IntoIterator for &'a StringMap {
+    type Item = (&'a String, &'a String);
+    type IntoIter = Box<dyn Iterator<Item = (&'a String, &'a String)> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.0.iter())
     }
 }
 

@@ -5,13 +5,15 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::StringMap;
+
 /// Serialized with snake_case names for templates; read with Kubernetes' camelCase names,
 /// where an explicit `null` is an empty list or map.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all(deserialize = "camelCase"))]
 pub struct LabelSelector {
     #[serde(default, deserialize_with = "null_as_default")]
-    pub match_labels: BTreeMap<String, String>,
+    pub match_labels: StringMap,
     #[serde(default, deserialize_with = "null_as_default")]
     pub match_expressions: Vec<SelectorExpression>,
 }
@@ -37,7 +39,7 @@ pub const OPERATORS: [&str; 4] = ["In", "NotIn", "Exists", "DoesNotExist"];
 impl LabelSelector {
     pub fn with_label(key: &str, value: &str) -> LabelSelector {
         LabelSelector {
-            match_labels: BTreeMap::from([(key.to_string(), value.to_string())]),
+            match_labels: [(key.to_string(), value.to_string())].into_iter().collect(),
             match_expressions: Vec::new(),
         }
     }
@@ -93,7 +95,7 @@ mod tests {
         assert!(LabelSelector::with_label("team", "web").matches(&web));
         assert!(!LabelSelector::with_label("team", "db").matches(&web));
         let expr = |op: &str, values: &[&str]| LabelSelector {
-            match_labels: BTreeMap::new(),
+            match_labels: StringMap::default(),
             match_expressions: vec![SelectorExpression {
                 key: "env".into(),
                 operator: op.into(),

@@ -1382,6 +1382,7 @@ fn check_selector(
 ) -> Option<LabelSelector> {
     let mut valid = true;
     let mut checked = LabelSelector::default();
+    let mut match_labels = Vec::new();
     for (key, value) in &selector.match_labels.0 {
         if let Some(problem) = qualified_name_problem(&key.value) {
             checker.error(
@@ -1400,11 +1401,10 @@ fn check_selector(
             );
             valid = false;
         } else {
-            checked
-                .match_labels
-                .insert(key.value.clone(), value.value.clone());
+            match_labels.push((key.value.clone(), value.value.clone()));
         }
     }
+    checked.match_labels = match_labels.into_iter().collect();
     for expression in &selector.match_expressions {
         let operator = expression.operator.value.as_str();
         let needs_values = matches!(operator, "In" | "NotIn");
@@ -1613,7 +1613,7 @@ impl<'m> NamespaceLabelIndex<'m> {
 
 /// Whether a checked selector came from this input selector.
 fn selector_spec_equals(spec: &SelectorSpec, selector: &LabelSelector) -> bool {
-    let labels: BTreeMap<String, String> = spec
+    let labels: StringMap = spec
         .match_labels
         .0
         .iter()

@@ -101,7 +101,7 @@ mod tests {
     fn selectors_follow_label_selector_semantics() {
         let team_a = labels(&[("team", "a"), ("tier", "web")]);
         let by_expressions = |requirements: Vec<LabelSelectorRequirement>| LabelSelector {
-            match_labels: BTreeMap::new(),
+            match_labels: Default::default(),
             match_expressions: requirements,
         };
         assert_eq!(
@@ -109,7 +109,7 @@ mod tests {
             Some(true)
         );
         let match_labels = LabelSelector {
-            match_labels: labels(&[("team", "a")]),
+            match_labels: labels(&[("team", "a")]).into_iter().collect(),
             ..Default::default()
         };
         assert_eq!(label_selector_matches(&match_labels, &team_a), Some(true));
@@ -162,7 +162,7 @@ mod tests {
 
     fn select(key: &str) -> Vec<LabelSelector> {
         vec![LabelSelector {
-            match_labels: labels(&[(key, "true")]),
+            match_labels: labels(&[(key, "true")]).into_iter().collect(),
             ..Default::default()
         }]
     }
