@@ -268,5 +268,24 @@ mod tests {
         assert_eq!(serde_json::to_string(&StringMap::default()).unwrap(), "{}");
         let value = minijinja::Value::from(minijinja::value::Serde(StringMap::default()));
         assert_eq!(value.kind(), minijinja::value::ValueKind::Map);
+        // Read back from a mapping, in key order.
+        let read: StringMap = serde_json::from_str(r#"{"b":"3","a":"1"}"#).unwrap();
+        assert_eq!(read, map);
+        assert!(serde_json::from_str::<StringMap>(r#"["a"]"#).is_err());
+        // Ordered as B-trees are (selectors are sorted by them).
+        let smaller: StringMap = [("a", "1"), ("c", "0")]
+            .map(|(key, value)| (key.to_string(), value.to_string()))
+            .into_iter()
+            .collect();
+        let larger: BTreeMap<String, String> = [("a", "2")]
+            .map(|(key, value)| (key.to_string(), value.to_string()))
+            .into_iter()
+            .collect();
+        let smaller_btree: BTreeMap<String, String> =
+            smaller.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        assert_eq!(
+            smaller.cmp(&larger.clone().into_iter().collect()),
+            smaller_btree.cmp(&larger)
+        );
     }
 }
