@@ -281,8 +281,10 @@ mod tests {
             .map(|(key, value)| (key.to_string(), value.to_string()))
             .into_iter()
             .collect();
-        let smaller_btree: BTreeMap<String, String> =
-            smaller.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let smaller_btree: BTreeMap<String, String> = smaller
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         assert_eq!(
             smaller.cmp(&larger.clone().into_iter().collect()),
             smaller_btree.cmp(&larger)

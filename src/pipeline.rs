@@ -224,15 +224,17 @@ fn render_and_check<C: FileContent>(
             Some(first) if objects[first].path == objects[index].path => {
                 let path = &objects[index].path;
                 let (context_index, offset) = rendered_at[index];
+                let (other_index, other_offset) = rendered_at[first];
                 let context = &contexts[context_index as usize];
-                let other_context = &contexts[rendered_at[first].0 as usize];
-                let identity_at = |(context, source): &(RenderContext, Option<String>)| {
-                    identity_at(&renderer, templates, model, context, source, path)
+                let other_context = &contexts[other_index as usize];
+                let identity_at = |(context, source): &(RenderContext, Option<String>),
+                                   offset: usize| {
+                    identity_at(&renderer, templates, model, context, source, offset)
                 };
                 let (message, help) = duplicate_message(
                     path,
-                    (&context.0, identity_at(context)),
-                    (&other_context.0, identity_at(other_context)),
+                    (&context.0, identity_at(context, offset)),
+                    (&other_context.0, identity_at(other_context, other_offset)),
                 );
                 let output = RenderedText {
                     text: String::new(),
@@ -298,16 +300,16 @@ fn duplicate_message(
     )
 }
 
-/// The identity of the first object that `context` renders to `path`, found by rendering the
-/// context again: only a duplicate's message needs identities, and a plan of digests keeps no
-/// text to read them from.
+/// The identity of the object that `context` renders at `offset` in its output, found by
+/// rendering the context again: only a duplicate's message needs identities, and a plan of
+/// digests keeps no text to read them from.
 fn identity_at(
     renderer: &Renderer,
     templates: &TemplateSet,
     model: &Arc<Model>,
     context: &RenderContext,
     source: &Option<String>,
-    path: &str,
+    offset: usize,
 ) -> Option<ObjectIdentity> {
     let mut rendered = Vec::new();
     let mut diagnostics = Diagnostics::default();
@@ -319,10 +321,10 @@ fn identity_at(
         &mut rendered,
         &mut diagnostics,
     );
-    rendered
+    let object = rendered
         .iter()
-        .filter_map(|object| identity_of(&object.value).ok())
-        .find(|identity| object_path(identity) == path)
+        .find(|object| object.output.offset == offset)?;
+    identity_of(&object.value).ok()
 }
 
 /// The checks of one object on its own: identity, scope and schema; then its file's text

@@ -311,6 +311,20 @@ fn an_object_rendered_twice_is_an_error() {
     assert!(text.contains("tenant.yaml.j2"), "{text}");
 }
 
+/// The same, both from one context: each object is named by its own group.
+#[test]
+fn two_objects_of_one_context_for_one_file_are_an_error() {
+    let diagnostics = compile_with_tenant_template_addition(
+        "{% if tenant.name == \"acme\" %}\n---\napiVersion: example.com/v1\nkind: ClusterRole\nmetadata:\n  name: twin\n  labels: {app.kubernetes.io/managed-by: tenet}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: twin\n  labels: {app.kubernetes.io/managed-by: tenet}\nrules: []\n{% endif %}",
+    );
+    let text = diagnostics.to_string();
+    assert_eq!(diagnostics.0.len(), 1, "{text}");
+    assert!(
+        text.contains("ClusterRole twin (API group rbac.authorization.k8s.io, by tenant.yaml.j2, rendered for tenant `acme`) would be written to `cluster/clusterrole/twin.yaml`, where ClusterRole twin (API group example.com, by tenant.yaml.j2) already goes"),
+        "{text}"
+    );
+}
+
 /// Two objects that differ only in API group would be written to the same file: also refused.
 #[test]
 fn two_objects_for_one_file_are_an_error() {
