@@ -3,7 +3,8 @@
 mod cli;
 
 /// mimalloc instead of the system allocator: less memory and time on large runs, see
-/// docs/performance.md ("mimalloc").
+/// docs/performance.md ("mimalloc"). `--no-default-features` leaves it out (for profiling).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
