@@ -195,13 +195,8 @@ fn verify_record(bencher: Bencher, tenants: usize) {
     let report = lock
         .write_plan(&f.plan, &mut tenet::write::no_faults)
         .expect("write");
-    let header = tenet::record::OutputRecord {
-        key: "bench".to_string(),
-        warnings: Vec::new(),
-        audit_warnings: Vec::new(),
-        entries: Vec::new(),
-    };
-    lock.record_plan(&f.plan, report.stamps.expect("stamps"), header)
+    let header = tenet::record::OutputRecord::new("bench".to_string(), Vec::new(), Vec::new());
+    lock.record_plan(&f.plan, report.stamps.expect("stamps"), &header)
         .expect("save the record");
     drop(lock);
     bencher.bench_local(|| {

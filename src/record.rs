@@ -216,12 +216,12 @@ pub fn entries_for<'a, C: FileContent>(
 
 impl Entry {
     /// Whether the line format can carry the entry: not when its path holds a line break.
-    pub fn is_writable(&self) -> bool {
+    fn is_writable(&self) -> bool {
         !self.path.contains(['\n', '\r'])
     }
 
-    /// Writes the entry's line of the record (see [`OutputRecord::write_text`]).
-    pub fn write_line(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    /// Writes the entry's line of the record (see [`OutputRecord::write_with_entries`]).
+    fn write_line(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         let kind = match self.kind {
             EntryKind::Folder => 'd',
             EntryKind::Generated => 'g',
@@ -252,26 +252,33 @@ impl OutputRecord {
             .map(|e| e.path.as_str())
     }
 
-    /// Whether the record can be written: the line format cannot carry a path that holds a
-    /// line break, and such a record is not saved.
-    pub fn is_writable(&self) -> bool {
-        self.entries.iter().all(Entry::is_writable)
-    }
-
-    /// Writes the record as text: a format line, the key, the warnings as JSON, then one line
-    /// per entry (kind, stamp, hash or `-`, path last); as it goes, without holding the whole
-    /// text (about 250 MB at 100,000 namespaces). Only for a record that
-    /// [`OutputRecord::is_writable`].
-    pub fn write_text(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        self.write_header(out)?;
-        for entry in &self.entries {
-            entry.write_line(out)?;
+    /// A record with this key and these warnings and no entries yet (see
+    /// [`OutputRecord::write_with_entries`]).
+    pub fn new(key: String, warnings: Vec<Diagnostic>, audit_warnings: Vec<String>) -> Self {
+        OutputRecord {
+            key,
+            warnings,
+            audit_warnings,
+            entries: Vec::new(),
         }
-        Ok(())
     }
 
-    /// Writes what comes before the entries: the format line, the key and the warnings.
-    pub fn write_header(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    /// Writes the record as text (see [`OutputRecord::write_with_entries`]).
+    pub fn write_text(&self, out: &mut impl std::io::Write) -> std::io::Result<bool> {
+        self.write_with_entries(self.entries.iter().map(Some), out)
+    }
+
+    /// Writes a record with this one's key and warnings and the given entries (not its own),
+    /// as it goes, without holding the whole text (about 250 MB at 100,000 namespaces): a
+    /// format line, the key, the warnings as JSON, then one line per entry (kind, stamp, hash
+    /// or `-`, path last). Returns `false` as soon as an entry is missing (`None`) or has a
+    /// path with a line break, which the line format cannot carry: then what was written must
+    /// not be saved.
+    pub fn write_with_entries<E: std::borrow::Borrow<Entry>>(
+        &self,
+        entries: impl IntoIterator<Item = Option<E>>,
+        out: &mut impl std::io::Write,
+    ) -> std::io::Result<bool> {
         writeln!(out, "{FORMAT_LINE}")?;
         writeln!(out, "key {}", self.key)?;
         for warning in &self.warnings {
@@ -280,7 +287,13 @@ impl OutputRecord {
         for warning in &self.audit_warnings {
             writeln!(out, "audit-warning {}", serde_json::to_string(warning)?)?;
         }
-        Ok(())
+        for entry in entries {
+            match entry {
+                Some(entry) if entry.borrow().is_writable() => entry.borrow().write_line(out)?,
+                _ => return Ok(false),
+            }
+        }
+        Ok(true)
     }
 
     /// Reads a record written by [`OutputRecord::write_text`]; `None` for anything else, which
@@ -292,30 +305,28 @@ impl OutputRecord {
     /// [`OutputRecord::parse`] from a reader, line by line: the record of a large output is
     /// tens of megabytes, and its text is never held whole.
     pub fn read_from(mut reader: impl std::io::BufRead) -> Option<OutputRecord> {
-        let mut buffer = String::new();
-        // The next line without its line break: `Some(None)` at the end, `None` on a read
-        // error (then there is no record at all, not part of one).
-        let mut next_line = move || -> Option<Option<String>> {
+        // The next line, into `buffer`, without its line break: `Some(None)` at the end, `None`
+        // on a read error (then there is no record at all, not part of one).
+        fn next_line<'b>(
+            reader: &mut impl std::io::BufRead,
+            buffer: &'b mut String,
+        ) -> Option<Option<&'b str>> {
             buffer.clear();
-            match reader.read_line(&mut buffer) {
+            match reader.read_line(buffer) {
                 Err(_) => None,
                 Ok(0) => Some(None),
-                Ok(_) => Some(Some(
-                    buffer.strip_suffix('\n').unwrap_or(&buffer).to_string(),
-                )),
+                Ok(_) => Some(Some(buffer.strip_suffix('\n').unwrap_or(buffer))),
             }
-        };
-        if next_line()?? != FORMAT_LINE {
+        }
+        let mut buffer = String::new();
+        if next_line(&mut reader, &mut buffer)?? != FORMAT_LINE {
             return None;
         }
-        let key = next_line()??.strip_prefix("key ")?.to_string();
-        let mut record = OutputRecord {
-            key,
-            warnings: Vec::new(),
-            audit_warnings: Vec::new(),
-            entries: Vec::new(),
-        };
-        while let Some(line) = next_line()? {
+        let key = next_line(&mut reader, &mut buffer)??
+            .strip_prefix("key ")?
+            .to_string();
+        let mut record = OutputRecord::new(key, Vec::new(), Vec::new());
+        while let Some(line) = next_line(&mut reader, &mut buffer)? {
             if let Some(json) = line.strip_prefix("warning ") {
                 record.warnings.push(serde_json::from_str(json).ok()?);
                 continue;
@@ -367,12 +378,9 @@ mod tests {
     use crate::diagnostic::Span;
 
     fn text_of(record: &OutputRecord) -> Option<String> {
-        if !record.is_writable() {
-            return None;
-        }
         let mut bytes = Vec::new();
-        record.write_text(&mut bytes).unwrap();
-        Some(String::from_utf8(bytes).unwrap())
+        let complete = record.write_text(&mut bytes).unwrap();
+        complete.then(|| String::from_utf8(bytes).unwrap())
     }
 
     fn stamp(n: i64) -> Stamp {

@@ -187,10 +187,7 @@ impl OutputLock<'_> {
     /// Saves `record` as the directory's record, replacing any earlier one in one rename.
     /// A record whose paths the format cannot carry is not saved (and any earlier one removed).
     pub fn save_record(&self, record: &OutputRecord) -> Result<(), WriteError> {
-        if !record.is_writable() {
-            return self.forget_record();
-        }
-        self.save_record_text(|writer| record.write_text(writer).map(|()| true))
+        self.save_record_text(|writer| record.write_text(writer))
     }
 
     /// Saves the record text that `write` writes (streamed to a staged file, which then
@@ -227,13 +224,13 @@ impl OutputLock<'_> {
     }
 
     /// Saves a record of `plan` as written, from the stamps a write or a comparison took:
-    /// `header` gives the key and warnings (its entries are not used), the entries are made and
+    /// `header` gives the key and warnings ([`OutputRecord::new`]); the entries are made and
     /// written here.
     pub fn record_plan<C: FileContent>(
         &self,
         plan: &Plan<C>,
         stamps: Vec<StampedPath>,
-        header: OutputRecord,
+        header: &OutputRecord,
     ) -> Result<(), WriteError> {
         let now_ns = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -241,16 +238,7 @@ impl OutputLock<'_> {
         let read = |relative: &str| fs::read(self.out.join(relative)).ok();
         let entries = entries_for(plan, stamps, now_ns, read);
         // Written as each entry is made: a large output never holds them all.
-        self.save_record_text(|writer| {
-            header.write_header(writer)?;
-            for entry in entries {
-                match entry {
-                    Some(entry) if entry.is_writable() => entry.write_line(writer)?,
-                    _ => return Ok(false),
-                }
-            }
-            Ok(true)
-        })
+        self.save_record_text(|writer| header.write_with_entries(entries, writer))
     }
 
     /// Removes the directory's record, if any: the next run takes the full path.

@@ -588,13 +588,8 @@ fn generate(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
         Ok(report) => {
             print_written(args, &report.changes, printer);
             if let (Some(key), Some(stamps)) = (key, report.stamps) {
-                let header = OutputRecord {
-                    key,
-                    warnings: warnings.0,
-                    audit_warnings,
-                    entries: Vec::new(),
-                };
-                if let Err(err) = lock.record_plan(&plan, stamps, header) {
+                let header = OutputRecord::new(key, warnings.0, audit_warnings);
+                if let Err(err) = lock.record_plan(&plan, stamps, &header) {
                     eprintln!(
                         "warning: {err}; out/ is complete, but the next run will compare every file"
                     );
@@ -869,14 +864,9 @@ fn compare_with_out(
         && let (Some(key), Some(stamps)) = (key, stamps)
         && let Some(lock) = try_lock_output(&args.out)
     {
-        let header = OutputRecord {
-            key,
-            warnings: warnings.0,
-            audit_warnings,
-            entries: Vec::new(),
-        };
+        let header = OutputRecord::new(key, warnings.0, audit_warnings);
         // Only saves work next time; a failure changes nothing.
-        let _ = lock.record_plan(&plan, stamps, header);
+        let _ = lock.record_plan(&plan, stamps, &header);
     }
     Ok(changes)
 }
