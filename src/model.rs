@@ -48,10 +48,11 @@ impl<'de> serde::Deserialize<'de> for StringMap {
 
 impl<'a> IntoIterator for &'a StringMap {
     type Item = (&'a String, &'a String);
-    type IntoIter = Box<dyn Iterator<Item = (&'a String, &'a String)> + 'a>;
+    type IntoIter =
+        <Vec<(String, String)> as litemap::store::StoreIterable<'a, String, String>>::KeyValueIter;
 
     fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.0.iter())
+        self.0.iter()
     }
 }
 
@@ -273,21 +274,16 @@ mod tests {
         assert_eq!(read, map);
         assert!(serde_json::from_str::<StringMap>(r#"["a"]"#).is_err());
         // Ordered as B-trees are (selectors are sorted by them).
-        let smaller: StringMap = [("a", "1"), ("c", "0")]
-            .map(|(key, value)| (key.to_string(), value.to_string()))
-            .into_iter()
-            .collect();
-        let larger: BTreeMap<String, String> = [("a", "2")]
-            .map(|(key, value)| (key.to_string(), value.to_string()))
-            .into_iter()
-            .collect();
-        let smaller_btree: BTreeMap<String, String> = smaller
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let (smaller, larger) = (
+            [("a", "1"), ("c", "0")].map(|(key, value)| (key.to_string(), value.to_string())),
+            [("a", "2")].map(|(key, value)| (key.to_string(), value.to_string())),
+        );
+        let as_map = |pairs: &[(String, String)]| pairs.iter().cloned().collect::<StringMap>();
+        let as_btree =
+            |pairs: &[(String, String)]| pairs.iter().cloned().collect::<BTreeMap<_, _>>();
         assert_eq!(
-            smaller.cmp(&larger.clone().into_iter().collect()),
-            smaller_btree.cmp(&larger)
+            as_map(&smaller).cmp(&as_map(&larger)),
+            as_btree(&smaller).cmp(&as_btree(&larger))
         );
     }
 }

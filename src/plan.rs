@@ -16,19 +16,11 @@ pub const KUSTOMIZATION_FILE: &str = "kustomization.yaml";
 /// The whole output: each file's path and content. The content is the file's text
 /// (`Plan<String>`, what `generate` and `diff` need), or only its [`Digest`] (`Plan<Digest>`,
 /// enough for `check` to compare with the files on disk, in a fraction of the memory).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan<C = String> {
     /// Relative, `/`-separated path (e.g. `cluster/clusterrole/namespace-creater.yaml`) to
     /// the file's content.
     pub files: BTreeMap<String, C>,
-}
-
-impl<C> Default for Plan<C> {
-    fn default() -> Self {
-        Plan {
-            files: BTreeMap::new(),
-        }
-    }
 }
 
 /// What a [`Plan`] keeps of each file's text: made from the text as soon as an object is

@@ -705,32 +705,15 @@ subjects: [{kind: User, name: carol, apiGroup: rbac.authorization.k8s.io}]
                 .map(|(index, document)| (document, ObjectOrigin::file(format!("doc-{index}")))),
             true,
         );
-        let refused: Vec<(String, String, String, String)> = errors
+        let refused: Vec<String> = errors
             .iter()
-            .map(|e| {
-                (
-                    e.origin.file.clone(),
-                    e.kind.clone(),
-                    e.name.clone(),
-                    e.problem.clone(),
-                )
-            })
+            .map(|e| format!("{} {} {}: {}", e.origin.file, e.kind, e.name, e.problem))
             .collect();
         assert_eq!(
             refused,
             [
-                (
-                    "doc-1".to_string(),
-                    "ClusterRole".to_string(),
-                    "reader".to_string(),
-                    "defined twice; the definition in doc-0 is used".to_string()
-                ),
-                (
-                    "doc-4".to_string(),
-                    "ClusterRoleBinding".to_string(),
-                    "reader".to_string(),
-                    "defined twice; the definition in doc-3 is used".to_string()
-                ),
+                "doc-1 ClusterRole reader: defined twice; the definition in doc-0 is used",
+                "doc-4 ClusterRoleBinding reader: defined twice; the definition in doc-3 is used",
             ]
         );
         let allowed = |line: &str| {
