@@ -1,7 +1,7 @@
 //! The whole compiler as one pure function: sources and templates in, a Plan (or every
 //! diagnostic) out. `main` and the tests run exactly this.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::audit::AuditPart;
@@ -11,7 +11,10 @@ use crate::document::parse_documents;
 use crate::kube::{ObjectIdentity, check_schema, identity_of};
 use crate::load::Sources;
 use crate::model::Model;
-use crate::plan::{FileContent, Plan, PlannedObject, object_header, object_path};
+use crate::plan::{
+    FileContent, KUSTOMIZATION_FILE, Plan, PlannedObject, kustomization_text, object_header,
+    object_path,
+};
 use crate::rbac::ObjectOrigin;
 use crate::render::{
     RenderContext, RenderedObject, RenderedText, Renderer, output_diagnostic, render_contexts,
@@ -28,8 +31,19 @@ pub struct Compiled<C = String> {
     /// what each still holds is the audit's part of it ([`Compiled::take_audit_parts`]).
     pub objects: Vec<PlannedObject<C>>,
     pub plan: Plan<C>,
+    /// Which render context made each object file of the plan, for [`render_texts`].
+    pub rendered_by: RenderedBy,
     /// Problems that do not stop the compilation.
     pub warnings: Diagnostics,
+}
+
+/// Which render context made each object file of a plan, so that some of its files can be
+/// rendered again without rendering everything ([`render_texts`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RenderedBy {
+    /// For each object file, in path order (the plan's files without `kustomization.yaml`),
+    /// its context's index in [`render_contexts`].
+    contexts: Vec<u32>,
 }
 
 impl<C: FileContent> Compiled<C> {
@@ -92,6 +106,7 @@ pub fn compile_as<C: FileContent>(
     let model = Arc::new(model);
     let Rendered {
         mut objects,
+        rendered_by,
         cluster_roles,
     } = render_and_check(&model, templates, &sources.root_name)?;
     let model = Arc::unwrap_or_clone(model);
@@ -101,8 +116,105 @@ pub fn compile_as<C: FileContent>(
         model,
         objects,
         plan,
+        rendered_by,
         warnings,
     })
+}
+
+/// The texts of the files at `paths` of `plan`, which [`compile_as`] made from these sources
+/// and templates, with `rendered_by` from the same compilation. Only the contexts that made
+/// those files are rendered again (after validating the sources again, which gives the same
+/// model), so that `generate` can compare and audit a plan of digests and still hold no more
+/// text than it writes. Each text must match the plan's content; a text that does not, or a
+/// path that is not rendered again, is an error (it would mean the compilation is not
+/// deterministic).
+pub fn render_texts<C: FileContent>(
+    sources: &Sources,
+    templates: &TemplateSet,
+    plan: &Plan<C>,
+    rendered_by: &RenderedBy,
+    paths: &[&str],
+) -> Result<Plan, Diagnostics> {
+    let mut files = BTreeMap::new();
+    if paths.is_empty() {
+        return Ok(Plan { files });
+    }
+    let wanted: BTreeSet<&str> = paths.iter().copied().collect();
+    let object_paths = plan
+        .files
+        .keys()
+        .filter(|path| path.as_str() != KUSTOMIZATION_FILE);
+    let mut contexts = BTreeSet::new();
+    if object_paths.clone().count() == rendered_by.contexts.len() {
+        for (path, &context) in object_paths.clone().zip(&rendered_by.contexts) {
+            if wanted.contains(path.as_str()) {
+                contexts.insert(context as usize);
+            }
+        }
+    }
+    if wanted.contains(KUSTOMIZATION_FILE) {
+        let kustomization = kustomization_text(object_paths, &sources.root_name);
+        files.insert(KUSTOMIZATION_FILE.to_string(), kustomization);
+    }
+    if !contexts.is_empty() {
+        let (model, _) = validate_sources(sources)?;
+        let model = Arc::new(model);
+        let renderer = Renderer::new(&model, templates).map_err(Diagnostics::sorted)?;
+        let to_render: Vec<_> = render_contexts(&model)
+            .into_iter()
+            .enumerate()
+            .filter(|(index, _)| contexts.contains(index))
+            .map(|(_, context)| context)
+            .collect();
+        let root = sources.root_name.as_str();
+        let rendered = crate::parallel::map_ordered(&to_render, 16, |(context, source)| {
+            let mut rendered = Vec::new();
+            // Any problem was reported by the first compilation, which had none.
+            let mut ignored = Diagnostics::default();
+            renderer.render_context(
+                templates,
+                &model,
+                context,
+                source.clone(),
+                &mut rendered,
+                &mut ignored,
+            );
+            // The first compilation checked every object: only each one's file is made again.
+            let mut texts = Vec::new();
+            for mut object in rendered {
+                let Ok(identity) = identity_of(&object.value) else {
+                    continue;
+                };
+                let file = object_file(&model, templates, &mut object, &identity, root);
+                if let Ok((path, text)) = file
+                    && wanted.contains(path.as_str())
+                {
+                    texts.push((path, text));
+                }
+            }
+            texts
+        });
+        files.extend(rendered.into_iter().flatten());
+    }
+    let mut diagnostics = Diagnostics::default();
+    for path in wanted {
+        let same = files.get(path).is_some_and(|text| {
+            plan.files
+                .get(path)
+                .is_some_and(|content| content.matches(text.as_bytes()))
+        });
+        if !same {
+            diagnostics.push(Diagnostic::error(
+                path,
+                None,
+                "this output file came out differently when rendered a second time from the same input; this is a bug in tenet, please report it",
+            ));
+        }
+    }
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    Ok(Plan { files })
 }
 
 /// A member role that is not built in must be a ClusterRole of the output or allowed by the
@@ -148,6 +260,7 @@ struct RenderedContext<C> {
 /// among them, which member bindings may refer to.
 struct Rendered<C> {
     objects: Vec<PlannedObject<C>>,
+    rendered_by: RenderedBy,
     cluster_roles: BTreeSet<String>,
 }
 
@@ -251,11 +364,16 @@ fn render_and_check<C: FileContent>(
     if diagnostics.has_errors() {
         return Err(diagnostics.sorted());
     }
+    // Paths are unique now: `order` is path order, and an unstable sort of the objects gives
+    // the same order (without a buffer).
+    let rendered_by = RenderedBy {
+        contexts: order.iter().map(|&index| rendered_at[index].0).collect(),
+    };
     drop((order, rendered_at, renderer));
-    // Paths are unique now, so an unstable sort gives the same order (without a buffer).
     objects.sort_unstable_by(|a, b| a.path.cmp(&b.path));
     Ok(Rendered {
         objects,
+        rendered_by,
         cluster_roles,
     })
 }
@@ -354,7 +472,33 @@ fn check_object<C: FileContent>(
                 "fix the template so that it emits a valid Kubernetes object",
             )
         })?;
-    let path = object_path(&identity);
+    let (path, text) = object_file(model, templates, &mut object, &identity, sources_root)?;
+    let origin = ObjectOrigin {
+        file: path.clone(),
+        input: object.source,
+    };
+    let audit = AuditPart::of(&object.value, &origin).map(Box::new);
+    let content = C::from(text);
+    Ok((
+        PlannedObject {
+            path,
+            content,
+            audit,
+        },
+        identity,
+    ))
+}
+
+/// The path and text (header and canonical YAML) of the file for `object`, whose identity
+/// has been checked; the object's value is left in canonical form.
+fn object_file(
+    model: &Arc<Model>,
+    templates: &TemplateSet,
+    object: &mut RenderedObject,
+    identity: &ObjectIdentity,
+    sources_root: &str,
+) -> Result<(String, String), Diagnostic> {
+    let path = object_path(identity);
     canonicalize(&mut object.value);
     let body = to_canonical_yaml(&object.value).map_err(|err| {
         output_diagnostic(
@@ -375,20 +519,7 @@ fn check_object<C: FileContent>(
     let mut text = String::with_capacity(header.len() + body.len());
     text.push_str(&header);
     text.push_str(&body);
-    let origin = ObjectOrigin {
-        file: path.clone(),
-        input: object.source,
-    };
-    let audit = AuditPart::of(&object.value, &origin).map(Box::new);
-    let content = C::from(text);
-    Ok((
-        PlannedObject {
-            path,
-            content,
-            audit,
-        },
-        identity,
-    ))
+    Ok((path, text))
 }
 
 /// The byte offset in a rendered document of the field at `path`, found by looking for its

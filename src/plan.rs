@@ -109,6 +109,28 @@ pub fn object_header(source: Option<&str>, sources_root: &str, template: &str) -
     )
 }
 
+/// The text of `kustomization.yaml`, listing the object files at `paths` (in path order).
+pub fn kustomization_text<'p>(
+    paths: impl IntoIterator<Item = &'p String>,
+    sources_root: &str,
+) -> String {
+    let mut kustomization = format!(
+        "{GENERATED_MARKER}. Do not edit by hand: change {sources_root}/ and run `tenet generate`.\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+    );
+    let mut paths = paths.into_iter().peekable();
+    if paths.peek().is_none() {
+        kustomization.push_str("resources: []\n");
+    } else {
+        kustomization.push_str("resources:\n");
+        for path in paths {
+            kustomization.push_str("- ");
+            kustomization.push_str(path);
+            kustomization.push('\n');
+        }
+    }
+    kustomization
+}
+
 pub fn is_generated(text: &[u8]) -> bool {
     text.starts_with(GENERATED_MARKER.as_bytes())
 }
@@ -129,19 +151,7 @@ impl<C: FileContent> Plan<C> {
                 )
             })
             .collect();
-        let mut kustomization = format!(
-            "{GENERATED_MARKER}. Do not edit by hand: change {sources_root}/ and run `tenet generate`.\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-        );
-        if files.is_empty() {
-            kustomization.push_str("resources: []\n");
-        } else {
-            kustomization.push_str("resources:\n");
-            for path in files.keys() {
-                kustomization.push_str("- ");
-                kustomization.push_str(path);
-                kustomization.push('\n');
-            }
-        }
+        let kustomization = kustomization_text(files.keys(), sources_root);
         files.insert(KUSTOMIZATION_FILE.to_string(), C::from(kustomization));
         Plan { files }
     }

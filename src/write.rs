@@ -55,6 +55,15 @@ pub struct Comparison {
     stamps: Option<Vec<StampedPath>>,
 }
 
+impl Comparison {
+    /// The files to write (create or update), by path relative to the output directory.
+    pub fn to_write(&self) -> Vec<&str> {
+        let changes = &self.changes;
+        let to_write = changes.create.iter().chain(&changes.update);
+        to_write.map(String::as_str).collect()
+    }
+}
+
 /// Called before every filesystem step of the transaction with the step's name and path.
 /// Tests use it to inject failures; `generate` passes [`no_faults`].
 pub type FaultHook<'a> = &'a mut dyn FnMut(&str, &Path) -> io::Result<()>;
@@ -133,17 +142,18 @@ impl OutputLock<'_> {
     /// Reads the locked directory and finds what `plan` changes in it, for [`Self::apply`];
     /// nothing is written. Split from the write so that other work (the audit) can run while
     /// the directory is read.
-    pub fn compare(&self, plan: &Plan) -> Result<Comparison, WriteError> {
+    pub fn compare<C: FileContent>(&self, plan: &Plan<C>) -> Result<Comparison, WriteError> {
         let (changes, stamps) =
             compare_output_tree(self.out, plan).map_err(io_error("read", self.out))?;
         Ok(Comparison { changes, stamps })
     }
 
-    /// Makes the changes [`Self::compare`] found for the same `plan`, as one transaction; the
-    /// lock has been held since, so the directory is as it was read.
+    /// Makes the changes [`Self::compare`] found for a plan, as one transaction; the lock has
+    /// been held since, so the directory is as it was read. `texts` holds at least the text of
+    /// every file to write ([`Comparison::to_write`]): the whole plan, or only those files.
     pub fn apply(
         &self,
-        plan: &Plan,
+        texts: &Plan,
         comparison: Comparison,
         fault: FaultHook<'_>,
     ) -> Result<WriteReport, WriteError> {
@@ -169,7 +179,7 @@ impl OutputLock<'_> {
         }
         self.forget_record()?;
         let mut transaction = Transaction::new(out, fault);
-        match transaction.run(plan, &changes) {
+        match transaction.run(texts, &changes) {
             Ok(()) => {
                 transaction.finish(&changes);
                 // Stamps are only an optimisation for the next run: failing to take them
@@ -383,7 +393,7 @@ impl Transaction<'_, '_> {
         Ok(())
     }
 
-    fn run(&mut self, plan: &Plan, changes: &TreeChanges) -> Result<(), WriteError> {
+    fn run(&mut self, texts: &Plan, changes: &TreeChanges) -> Result<(), WriteError> {
         // A staging folder left by a run that was killed holds nothing anyone needs.
         if self.staging.exists() {
             fs::remove_dir_all(&self.staging).map_err(io_error("remove", &self.staging))?;
@@ -409,8 +419,11 @@ impl Transaction<'_, '_> {
                 }
             };
             self.step("write", &staged)?;
-            fs::write(&staged, plan.files[relative.as_str()].as_bytes())
-                .map_err(io_error("write", &staged))?;
+            let text = texts.files.get(relative.as_str()).ok_or_else(|| {
+                let missing = io::Error::other("no text for this file (a bug in tenet)");
+                io_error("write", &staged)(missing)
+            })?;
+            fs::write(&staged, text).map_err(io_error("write", &staged))?;
         }
         // 2. Move replaced and removed originals aside.
         for relative in changes.update.iter().chain(&changes.remove) {

@@ -9,10 +9,10 @@ use std::process::Command;
 
 use tenet::load::Sources;
 use tenet::pipeline::compile;
-use tenet::plan::{GENERATED_MARKER, Plan};
+use tenet::plan::{Digest, GENERATED_MARKER, Plan};
 use tenet::record::RECORD_FILE;
 use tenet::templates::TemplateSet;
-use tenet::write::{LOCK_FILE, write_plan, write_plan_with_faults};
+use tenet::write::{LOCK_FILE, lock_output, no_faults, write_plan, write_plan_with_faults};
 
 #[path = "../examples/synth.rs"]
 #[allow(dead_code)]
@@ -128,6 +128,47 @@ fn a_failure_at_any_write_step_leaves_out_as_before() {
         write_plan(&after, out.path()).unwrap();
         assert_eq!(tree(out.path()), expected_after);
     }
+}
+
+/// `generate` compares out/ with a plan of digests, then passes the texts of only the files
+/// it writes: the tree comes out as from the whole plan of texts. A missing text is an error
+/// that leaves out/ as before.
+#[test]
+fn writing_only_the_texts_to_write_gives_the_same_tree() {
+    let (before, after) = before_and_after();
+    let whole = prepared_out(&before);
+    write_plan(&after, whole.path()).unwrap();
+    let out = prepared_out(&before);
+    let digests: Plan<Digest> = Plan {
+        files: after
+            .files
+            .iter()
+            .map(|(path, text)| (path.clone(), Digest::from(text.clone())))
+            .collect(),
+    };
+    let lock = lock_output(out.path()).unwrap();
+    let original = tree(out.path());
+    let comparison = lock.compare(&digests).unwrap();
+    let err = lock
+        .apply(&Plan::default(), comparison, &mut no_faults)
+        .expect_err("no texts to write");
+    assert!(err.to_string().contains("no text for this file"), "{err}");
+    assert_eq!(tree(out.path()), original);
+
+    let comparison = lock.compare(&digests).unwrap();
+    let texts = Plan {
+        files: comparison
+            .to_write()
+            .into_iter()
+            .map(|path| (path.to_string(), after.files[path].clone()))
+            .collect(),
+    };
+    assert!(
+        texts.files.len() < after.files.len(),
+        "unchanged files are left out"
+    );
+    lock.apply(&texts, comparison, &mut no_faults).unwrap();
+    assert_eq!(tree(out.path()), tree(whole.path()));
 }
 
 #[test]

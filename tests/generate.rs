@@ -5,7 +5,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use tenet::load::{Sources, load_sources, load_templates};
-use tenet::pipeline::{compile, compile_as};
+use tenet::pipeline::{compile, compile_as, render_texts};
 use tenet::plan::{Digest, Plan};
 use tenet::templates::TemplateSet;
 
@@ -109,6 +109,76 @@ fn a_plan_of_digests_has_the_digests_of_the_texts() {
     let digests: BTreeMap<&String, Digest> = digests.files.iter().map(|(p, d)| (p, *d)).collect();
     assert!(expected.len() > 10);
     assert_eq!(digests, expected);
+}
+
+/// `generate` compares and audits a plan of digests, then renders again only the files it
+/// writes: each comes out exactly as a plan of texts has it, whichever context made it.
+#[test]
+fn files_rendered_again_are_the_planned_texts() {
+    let (sources, diagnostics) = load_sources(Path::new("tenants"));
+    assert!(!diagnostics.has_errors(), "{diagnostics}");
+    let templates = TemplateSet::embedded();
+    let texts = plan_of(&sources);
+    let compiled = compile_as::<Digest>(&sources, &templates).expect("the example compiles");
+    let render = |paths: &[&str]| {
+        render_texts(
+            &sources,
+            &templates,
+            &compiled.plan,
+            &compiled.rendered_by,
+            paths,
+        )
+    };
+    // Every file, then a few (one from each kind of context, and kustomization.yaml), then none.
+    let all: Vec<&str> = texts.files.keys().map(String::as_str).collect();
+    assert_eq!(render(&all).expect("rendered again"), texts);
+    let some = [
+        "cluster/clusterrole/namespace-creater.yaml",
+        "cluster/clusterrolebinding/alice-namespace-creater.yaml",
+        "cluster/namespace/acme-prod.yaml",
+        "cluster/network/acme-net.yaml",
+        "kustomization.yaml",
+        "namespaces/acme-prod/networkpolicy/tenet-isolation.yaml",
+    ];
+    let again = render(&some).expect("rendered again");
+    assert_eq!(
+        again.files.keys().map(String::as_str).collect::<Vec<_>>(),
+        some
+    );
+    for (path, text) in &again.files {
+        assert_eq!(text, &texts.files[path], "{path}");
+    }
+    assert!(render(&[]).expect("nothing to render").files.is_empty());
+}
+
+/// A text that does not match the plan it is rendered for (the compilation would not be
+/// deterministic), or a path the plan does not have, is an error, not a silent write.
+#[test]
+fn files_rendered_again_must_match_the_plan() {
+    let (sources, diagnostics) = load_sources(Path::new("tenants"));
+    assert!(!diagnostics.has_errors(), "{diagnostics}");
+    let templates = TemplateSet::embedded();
+    let mut compiled = compile_as::<Digest>(&sources, &templates).expect("the example compiles");
+    let path = "cluster/clusterrole/namespace-creater.yaml";
+    compiled
+        .plan
+        .files
+        .insert(path.to_string(), Digest::from("other text".to_string()));
+    for wanted in [path, "cluster/clusterrole/not-in-the-plan.yaml"] {
+        let err = render_texts(
+            &sources,
+            &templates,
+            &compiled.plan,
+            &compiled.rendered_by,
+            &[wanted],
+        )
+        .expect_err("a text that differs from the plan");
+        let err = err.to_string();
+        assert!(
+            err.contains(wanted) && err.contains("rendered a second time"),
+            "{err}"
+        );
+    }
 }
 
 #[test]

@@ -24,7 +24,7 @@ use tenet::load::{
 };
 use tenet::manifests::tree_evaluator;
 use tenet::model::Model;
-use tenet::pipeline::{Compiled, compile_as, validate_sources};
+use tenet::pipeline::{Compiled, RenderedBy, compile_as, render_texts, validate_sources};
 use tenet::plan::{Digest, FileContent, Plan, TreeChanges};
 use tenet::record::{EntryKind, OutputRecord, RECORD_FILE, input_key};
 use tenet::templates::TemplateSet;
@@ -256,6 +256,16 @@ impl Inputs {
         let result = compile_as(&self.sources, &self.templates);
         merge_load_errors(&self.load_diagnostics, result)
     }
+
+    /// The texts of some files of a plan these inputs compiled to (see [`render_texts`]).
+    fn render_texts<C: FileContent>(
+        &self,
+        plan: &Plan<C>,
+        rendered_by: &RenderedBy,
+        paths: &[&str],
+    ) -> Result<Plan, Diagnostics> {
+        render_texts(&self.sources, &self.templates, plan, rendered_by, paths)
+    }
 }
 
 /// Load errors (unreadable files) fail the run even when what was read compiles, and are
@@ -430,20 +440,30 @@ fn audit_facts(model: &Model, switch: &AuditSwitch) -> Option<TenancyFacts> {
     (!switch.no_audit).then(|| TenancyFacts::from_model(model, &today_utc()))
 }
 
+/// What [`audit_alongside`] gives back: the compilation without its model and objects, the
+/// audit's report (`None` when it is switched off) and what `read` returned.
+struct Audited<C, T> {
+    plan: Plan<C>,
+    rendered_by: RenderedBy,
+    warnings: Diagnostics,
+    report: Option<AuditReport>,
+    read: T,
+}
+
 /// Audits a compilation on a thread of its own while `read` (reading out/, which needs
-/// nothing from the audit) runs on this one, on all cores. Returns the plan, the compilation's
-/// warnings, the audit's report (`None` when it is switched off) and what `read` returned.
-/// The objects and the model are dropped first (the audit needs only the facts it takes from
-/// the model), so that neither is held while both run.
+/// nothing from the audit) runs on this one, on all cores. The objects and the model are
+/// dropped first (the audit needs only the facts it takes from the model), so that neither is
+/// held while both run.
 fn audit_alongside<C: FileContent, T>(
     mut compiled: Compiled<C>,
     out: &Path,
     switch: &AuditSwitch,
     read: impl FnOnce(&Plan<C>) -> T,
-) -> (Plan<C>, Diagnostics, Option<AuditReport>, T) {
+) -> Audited<C, T> {
     let parts = compiled.take_audit_parts(&out_prefix(out));
     let Compiled {
         plan,
+        rendered_by,
         warnings,
         model,
         objects: _,
@@ -458,7 +478,13 @@ fn audit_alongside<C: FileContent, T>(
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (report, read)
     });
-    (plan, warnings, report, read)
+    Audited {
+        plan,
+        rendered_by,
+        warnings,
+        report,
+        read,
+    }
 }
 
 /// Prints an audit's warnings, or its violations when it failed. Returns the warnings when it
@@ -550,7 +576,9 @@ fn generate(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
         }
         held = Some(lock);
     }
-    let compiled = match inputs.compile::<String>() {
+    // The plan keeps digests: reading out/ and the audit never hold the whole output. The
+    // texts of the files to write are rendered again once those are known.
+    let compiled = match inputs.compile::<Digest>() {
         Ok(compiled) => {
             printer.diagnostics(&compiled.warnings, &inputs);
             compiled
@@ -570,11 +598,10 @@ fn generate(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
         },
         None => None,
     };
-    let (plan, warnings, report, comparison) =
-        audit_alongside(compiled, &args.out, switch, |plan| {
-            lock.as_ref().map(|lock| lock.compare(plan))
-        });
-    let Some(audit_warnings) = print_audit(report, printer) else {
+    let audited = audit_alongside(compiled, &args.out, switch, |plan| {
+        lock.as_ref().map(|lock| lock.compare(plan))
+    });
+    let Some(audit_warnings) = print_audit(audited.report, printer) else {
         eprintln!("tenet: the audit failed; nothing was written");
         return EXIT_CHANGES;
     };
@@ -582,13 +609,24 @@ fn generate(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
         Ok(lock) => lock,
         Err(err) => return write_failed(&err),
     };
-    let comparison = comparison.unwrap_or_else(|| lock.compare(&plan));
-    let written = comparison.and_then(|comparison| lock.apply(&plan, comparison, &mut no_faults));
-    match written {
+    let plan = audited.plan;
+    let comparison = match audited.read.unwrap_or_else(|| lock.compare(&plan)) {
+        Ok(comparison) => comparison,
+        Err(err) => return write_failed(&err),
+    };
+    let texts = match inputs.render_texts(&plan, &audited.rendered_by, &comparison.to_write()) {
+        Ok(texts) => texts,
+        Err(diagnostics) => {
+            printer.diagnostics(&diagnostics, &inputs);
+            return EXIT_ERROR;
+        }
+    };
+    match lock.apply(&texts, comparison, &mut no_faults) {
         Ok(report) => {
+            drop(texts);
             print_written(args, &report.changes, printer);
             if let (Some(key), Some(stamps)) = (key, report.stamps) {
-                let header = OutputRecord::new(key, warnings.0, audit_warnings);
+                let header = OutputRecord::new(key, audited.warnings.0, audit_warnings);
                 if let Err(err) = lock.record_plan(&plan, stamps, &header) {
                     eprintln!(
                         "warning: {err}; out/ is complete, but the next run will compare every file"
@@ -845,7 +883,13 @@ fn compare_with_out(
             return Err(EXIT_ERROR);
         }
     };
-    let (plan, warnings, report, compared) = audit_alongside(compiled, &args.out, switch, |plan| {
+    let Audited {
+        plan,
+        warnings,
+        report,
+        read: compared,
+        ..
+    } = audit_alongside(compiled, &args.out, switch, |plan| {
         compare_output_tree(&args.out, plan)
     });
     let Some(audit_warnings) = print_audit(report, printer) else {
