@@ -135,9 +135,8 @@ pub fn render_texts<C: FileContent>(
     rendered_by: &RenderedBy,
     paths: &[&str],
 ) -> Result<Plan, Diagnostics> {
-    let mut files = BTreeMap::new();
     if paths.is_empty() {
-        return Ok(Plan { files });
+        return Ok(Plan::default());
     }
     let wanted: BTreeSet<&str> = paths.iter().copied().collect();
     let object_paths = plan
@@ -152,50 +151,13 @@ pub fn render_texts<C: FileContent>(
             }
         }
     }
-    if wanted.contains(KUSTOMIZATION_FILE) {
-        let kustomization = kustomization_text(object_paths, &sources.root_name);
-        files.insert(KUSTOMIZATION_FILE.to_string(), kustomization);
-    }
-    if !contexts.is_empty() {
-        let (model, _) = validate_sources(sources)?;
-        let model = Arc::new(model);
-        let renderer = Renderer::new(&model, templates).map_err(Diagnostics::sorted)?;
-        let to_render: Vec<_> = render_contexts(&model)
-            .into_iter()
-            .enumerate()
-            .filter(|(index, _)| contexts.contains(index))
-            .map(|(_, context)| context)
-            .collect();
-        let root = sources.root_name.as_str();
-        let rendered = crate::parallel::map_ordered(&to_render, 16, |(context, source)| {
-            let mut rendered = Vec::new();
-            // Any problem was reported by the first compilation, which had none.
-            let mut ignored = Diagnostics::default();
-            renderer.render_context(
-                templates,
-                &model,
-                context,
-                source.clone(),
-                &mut rendered,
-                &mut ignored,
-            );
-            // The first compilation checked every object: only each one's file is made again.
-            let mut texts = Vec::new();
-            for mut object in rendered {
-                let Ok(identity) = identity_of(&object.value) else {
-                    continue;
-                };
-                let file = object_file(&model, templates, &mut object, &identity, root);
-                if let Ok((path, text)) = file
-                    && wanted.contains(path.as_str())
-                {
-                    texts.push((path, text));
-                }
-            }
-            texts
-        });
-        files.extend(rendered.into_iter().flatten());
-    }
+    let kustomization = wanted.contains(KUSTOMIZATION_FILE).then(|| {
+        let text = kustomization_text(object_paths, &sources.root_name);
+        (KUSTOMIZATION_FILE.to_string(), text)
+    });
+    let objects = render_files_of(sources, templates, &contexts, &wanted)?;
+    // Collected, not inserted one by one: the map's nodes come out full.
+    let files: BTreeMap<String, String> = objects.into_iter().chain(kustomization).collect();
     let mut diagnostics = Diagnostics::default();
     for path in wanted {
         let same = files.get(path).is_some_and(|text| {
@@ -215,6 +177,57 @@ pub fn render_texts<C: FileContent>(
         return Err(diagnostics);
     }
     Ok(Plan { files })
+}
+
+/// The path and text of each file in `wanted` that the render contexts at `contexts` (indexes
+/// in [`render_contexts`]) make, after validating the sources again. For [`render_texts`]: the
+/// first compilation checked every object, so only each one's file is made again.
+fn render_files_of(
+    sources: &Sources,
+    templates: &TemplateSet,
+    contexts: &BTreeSet<usize>,
+    wanted: &BTreeSet<&str>,
+) -> Result<Vec<(String, String)>, Diagnostics> {
+    if contexts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (model, _) = validate_sources(sources)?;
+    let model = Arc::new(model);
+    let renderer = Renderer::new(&model, templates).map_err(Diagnostics::sorted)?;
+    let to_render: Vec<_> = render_contexts(&model)
+        .into_iter()
+        .enumerate()
+        .filter(|(index, _)| contexts.contains(index))
+        .map(|(_, context)| context)
+        .collect();
+    let root = sources.root_name.as_str();
+    let rendered = crate::parallel::map_ordered(&to_render, 16, |(context, source)| {
+        let mut rendered = Vec::new();
+        // Any problem was reported by the first compilation, which had none.
+        let mut ignored = Diagnostics::default();
+        renderer.render_context(
+            templates,
+            &model,
+            context,
+            source.clone(),
+            &mut rendered,
+            &mut ignored,
+        );
+        let mut files = Vec::new();
+        for mut object in rendered {
+            let Ok(identity) = identity_of(&object.value) else {
+                continue;
+            };
+            let file = object_file(&model, templates, &mut object, &identity, root);
+            if let Ok((path, text)) = file
+                && wanted.contains(path.as_str())
+            {
+                files.push((path, text));
+            }
+        }
+        files
+    });
+    Ok(rendered.into_iter().flatten().collect())
 }
 
 /// A member role that is not built in must be a ClusterRole of the output or allowed by the

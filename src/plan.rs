@@ -111,13 +111,18 @@ pub fn object_header(source: Option<&str>, sources_root: &str, template: &str) -
 
 /// The text of `kustomization.yaml`, listing the object files at `paths` (in path order).
 pub fn kustomization_text<'p>(
-    paths: impl IntoIterator<Item = &'p String>,
+    paths: impl IntoIterator<Item = &'p String, IntoIter: Clone>,
     sources_root: &str,
 ) -> String {
-    let mut kustomization = format!(
+    let header = format!(
         "{GENERATED_MARKER}. Do not edit by hand: change {sources_root}/ and run `tenet generate`.\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
     );
-    let mut paths = paths.into_iter().peekable();
+    // Exactly as long as it needs to be: it lists every file of a large output.
+    let paths = paths.into_iter();
+    let listed: usize = paths.clone().map(|path| path.len() + "- \n".len()).sum();
+    let mut kustomization = String::with_capacity(header.len() + "resources: []\n".len() + listed);
+    kustomization.push_str(&header);
+    let mut paths = paths.peekable();
     if paths.peek().is_none() {
         kustomization.push_str("resources: []\n");
     } else {

@@ -9,6 +9,7 @@
 //! are not touched and keep their modification time. Two runs on one `out/` are serialised
 //! by a lock file.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io;
@@ -150,10 +151,11 @@ impl OutputLock<'_> {
 
     /// Makes the changes [`Self::compare`] found for a plan, as one transaction; the lock has
     /// been held since, so the directory is as it was read. `texts` holds at least the text of
-    /// every file to write ([`Comparison::to_write`]): the whole plan, or only those files.
+    /// every file to write ([`Comparison::to_write`]): the whole plan, or only those files;
+    /// given by value, they are dropped as soon as they are written.
     pub fn apply(
         &self,
-        texts: &Plan,
+        texts: impl Borrow<Plan>,
         comparison: Comparison,
         fault: FaultHook<'_>,
     ) -> Result<WriteReport, WriteError> {
@@ -179,7 +181,10 @@ impl OutputLock<'_> {
         }
         self.forget_record()?;
         let mut transaction = Transaction::new(out, fault);
-        match transaction.run(texts, &changes) {
+        let ran = transaction.run(texts.borrow(), &changes);
+        // Texts given to keep are not needed any more: not held while the tree is stamped.
+        drop(texts);
+        match ran {
             Ok(()) => {
                 transaction.finish(&changes);
                 // Stamps are only an optimisation for the next run: failing to take them

@@ -621,9 +621,8 @@ fn generate(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
             return EXIT_ERROR;
         }
     };
-    match lock.apply(&texts, comparison, &mut no_faults) {
+    match lock.apply(texts, comparison, &mut no_faults) {
         Ok(report) => {
-            drop(texts);
             print_written(args, &report.changes, printer);
             if let (Some(key), Some(stamps)) = (key, report.stamps) {
                 let header = OutputRecord::new(key, audited.warnings.0, audit_warnings);
