@@ -150,7 +150,7 @@ fn writing_only_the_texts_to_write_gives_the_same_tree() {
     let original = tree(out.path());
     let comparison = lock.compare(&digests).unwrap();
     let err = lock
-        .apply(&Plan::default(), comparison, &mut no_faults)
+        .apply(Plan::default(), comparison, &mut no_faults)
         .expect_err("no texts to write");
     assert!(err.to_string().contains("no text for this file"), "{err}");
     assert_eq!(tree(out.path()), original);
