@@ -219,10 +219,10 @@ fn render_files_of(
                 continue;
             };
             let file = object_file(&model, templates, &mut object, &identity, root);
-            if let Ok((path, text)) = file
+            if let Ok((path, [header, body])) = file
                 && wanted.contains(path.as_str())
             {
-                files.push((path, text));
+                files.push((path, String::of_parts(&[&header, &body])));
             }
         }
         files
@@ -485,13 +485,15 @@ fn check_object<C: FileContent>(
                 "fix the template so that it emits a valid Kubernetes object",
             )
         })?;
-    let (path, text) = object_file(model, templates, &mut object, &identity, sources_root)?;
+    let (path, [header, body]) =
+        object_file(model, templates, &mut object, &identity, sources_root)?;
+    // A plan of digests hashes the two parts: the whole text is never made.
+    let content = C::of_parts(&[&header, &body]);
     let origin = ObjectOrigin {
         file: path.clone(),
         input: object.source,
     };
     let audit = AuditPart::of(&object.value, &origin).map(Box::new);
-    let content = C::from(text);
     Ok((
         PlannedObject {
             path,
@@ -502,15 +504,15 @@ fn check_object<C: FileContent>(
     ))
 }
 
-/// The path and text (header and canonical YAML) of the file for `object`, whose identity
-/// has been checked; the object's value is left in canonical form.
+/// The path of the file for `object`, whose identity has been checked, and its text in two
+/// parts: the header and the canonical YAML. The object's value is left in canonical form.
 fn object_file(
     model: &Arc<Model>,
     templates: &TemplateSet,
     object: &mut RenderedObject,
     identity: &ObjectIdentity,
     sources_root: &str,
-) -> Result<(String, String), Diagnostic> {
+) -> Result<(String, [String; 2]), Diagnostic> {
     let path = object_path(identity);
     canonicalize(&mut object.value);
     let body = to_canonical_yaml(&object.value).map_err(|err| {
@@ -528,11 +530,7 @@ fn object_file(
         sources_root,
         object.output.context.template(),
     );
-    // Exactly as long as it needs to be: a plan of texts keeps it until written.
-    let mut text = String::with_capacity(header.len() + body.len());
-    text.push_str(&header);
-    text.push_str(&body);
-    Ok((path, text))
+    Ok((path, [header, body]))
 }
 
 /// The byte offset in a rendered document of the field at `path`, found by looking for its

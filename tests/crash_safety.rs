@@ -9,7 +9,7 @@ use std::process::Command;
 
 use tenet::load::Sources;
 use tenet::pipeline::compile;
-use tenet::plan::{Digest, GENERATED_MARKER, Plan};
+use tenet::plan::{GENERATED_MARKER, Plan};
 use tenet::record::RECORD_FILE;
 use tenet::templates::TemplateSet;
 use tenet::write::{LOCK_FILE, lock_output, no_faults, write_plan, write_plan_with_faults};
@@ -139,13 +139,7 @@ fn writing_only_the_texts_to_write_gives_the_same_tree() {
     let whole = prepared_out(&before);
     write_plan(&after, whole.path()).unwrap();
     let out = prepared_out(&before);
-    let digests: Plan<Digest> = Plan {
-        files: after
-            .files
-            .iter()
-            .map(|(path, text)| (path.clone(), Digest::from(text.clone())))
-            .collect(),
-    };
+    let digests = after.digests();
     let lock = lock_output(out.path()).unwrap();
     let original = tree(out.path());
     let comparison = lock.compare(&digests).unwrap();
