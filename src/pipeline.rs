@@ -202,17 +202,8 @@ fn render_files_of(
         .collect();
     let root = sources.root_name.as_str();
     let rendered = crate::parallel::map_ordered(&to_render, 16, |(context, source)| {
-        let mut rendered = Vec::new();
         // Any problem was reported by the first compilation, which had none.
-        let mut ignored = Diagnostics::default();
-        renderer.render_context(
-            templates,
-            &model,
-            context,
-            source.clone(),
-            &mut rendered,
-            &mut ignored,
-        );
+        let (rendered, _) = renderer.render_context(templates, &model, context, source.clone());
         let mut files = Vec::new();
         for mut object in rendered {
             let Ok(identity) = identity_of(&object.value) else {
@@ -291,16 +282,12 @@ fn render_and_check<C: FileContent>(
     let renderer = Renderer::new(model, templates).map_err(Diagnostics::sorted)?;
     let contexts = render_contexts(model);
     let mut results = crate::parallel::map_ordered(&contexts, 64, |(context, source)| {
-        let mut rendered = Vec::new();
-        let mut result = RenderedContext::default();
-        renderer.render_context(
-            templates,
-            model,
-            context,
-            source.clone(),
-            &mut rendered,
-            &mut result.render_diagnostics,
-        );
+        let (rendered, render_diagnostics) =
+            renderer.render_context(templates, model, context, source.clone());
+        let mut result = RenderedContext {
+            render_diagnostics,
+            ..RenderedContext::default()
+        };
         for object in rendered {
             let offset = object.output.offset;
             match check_object(model, templates, object, sources_root) {
@@ -353,9 +340,16 @@ fn render_and_check<C: FileContent>(
                 let (other_index, other_offset) = rendered_at[first];
                 let context = &contexts[context_index as usize];
                 let other_context = &contexts[other_index as usize];
+                // Only a duplicate's message needs identities, and a plan of digests keeps no
+                // text to read them from: the object at the offset is rendered again.
                 let identity_at = |(context, source): &(RenderContext, Option<String>),
                                    offset: usize| {
-                    identity_at(&renderer, templates, model, context, source, offset)
+                    let (rendered, _) =
+                        renderer.render_context(templates, model, context, source.clone());
+                    let object = rendered
+                        .into_iter()
+                        .find(|object| object.output.offset == offset)?;
+                    identity_of(&object.value).ok()
                 };
                 let (message, help) = duplicate_message(
                     path,
@@ -429,33 +423,6 @@ fn duplicate_message(
         ),
         "output files are named by kind and name only; rename one of the objects",
     )
-}
-
-/// The identity of the object that `context` renders at `offset` in its output, found by
-/// rendering the context again: only a duplicate's message needs identities, and a plan of
-/// digests keeps no text to read them from.
-fn identity_at(
-    renderer: &Renderer,
-    templates: &TemplateSet,
-    model: &Arc<Model>,
-    context: &RenderContext,
-    source: &Option<String>,
-    offset: usize,
-) -> Option<ObjectIdentity> {
-    let mut rendered = Vec::new();
-    let mut diagnostics = Diagnostics::default();
-    renderer.render_context(
-        templates,
-        model,
-        context,
-        source.clone(),
-        &mut rendered,
-        &mut diagnostics,
-    );
-    let object = rendered
-        .iter()
-        .find(|object| object.output.offset == offset)?;
-    identity_of(&object.value).ok()
 }
 
 /// The checks of one object on its own: identity, scope and schema; then its file's text

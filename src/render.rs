@@ -394,16 +394,17 @@ impl Renderer {
         })
     }
 
-    /// Renders the template for one context and parses its output into `objects`.
+    /// Renders the template for one context and parses its output: the objects, and the
+    /// problems found.
     pub fn render_context(
         &self,
         templates: &TemplateSet,
         model: &Arc<Model>,
         context: &RenderContext,
         source: Option<String>,
-        objects: &mut Vec<RenderedObject>,
-        diagnostics: &mut Diagnostics,
-    ) {
+    ) -> (Vec<RenderedObject>, Diagnostics) {
+        let mut objects = Vec::new();
+        let mut diagnostics = Diagnostics::default();
         let name = context.template();
         let rendered = self
             .env
@@ -416,8 +417,8 @@ impl Renderer {
                 context,
                 source,
                 &text,
-                objects,
-                diagnostics,
+                &mut objects,
+                &mut diagnostics,
             ),
             Err(err) => {
                 let mut diagnostic = template_error(templates, name, &err);
@@ -429,6 +430,7 @@ impl Renderer {
                 diagnostics.push(diagnostic);
             }
         }
+        (objects, diagnostics)
     }
 }
 
@@ -441,14 +443,9 @@ pub fn render(model: &Arc<Model>, templates: &TemplateSet) -> (Vec<RenderedObjec
     let mut objects = Vec::new();
     let mut diagnostics = Diagnostics::default();
     for (context, source) in render_contexts(model) {
-        renderer.render_context(
-            templates,
-            model,
-            &context,
-            source,
-            &mut objects,
-            &mut diagnostics,
-        );
+        let (rendered, found) = renderer.render_context(templates, model, &context, source);
+        objects.extend(rendered);
+        diagnostics.extend(found);
     }
     (objects, diagnostics)
 }
