@@ -23,7 +23,6 @@ use tenet::load::{
     verify_output_record,
 };
 use tenet::manifests::tree_evaluator;
-use tenet::model::Model;
 use tenet::pipeline::{Compiled, RenderedBy, compile_as, render_texts, validate_sources};
 use tenet::plan::{Digest, FileContent, Plan, TreeChanges};
 use tenet::record::{EntryKind, OutputRecord, RECORD_FILE, input_key};
@@ -435,9 +434,15 @@ fn out_prefix(out: &Path) -> String {
     format!("{}/", out.display())
 }
 
-/// What the audit needs from the model, as of today; `None` when it is switched off.
-fn audit_facts(model: &Model, switch: &AuditSwitch) -> Option<TenancyFacts> {
-    (!switch.no_audit).then(|| TenancyFacts::from_model(model, &today_utc()))
+/// Takes what the audit needs from a compilation's model, as of today (`None` when the audit
+/// is switched off), and drops the model: it is not held while the audit runs and `out/` is
+/// read.
+fn take_audit_facts<C: FileContent>(
+    compiled: &mut Compiled<C>,
+    switch: &AuditSwitch,
+) -> Option<TenancyFacts> {
+    let model = std::mem::take(&mut compiled.model);
+    (!switch.no_audit).then(|| TenancyFacts::from_model(&model, &today_utc()))
 }
 
 /// What [`audit_alongside`] gives back: the compilation without its model and objects, the
@@ -461,15 +466,13 @@ fn audit_alongside<C: FileContent, T>(
     read: impl FnOnce(&Plan<C>) -> T,
 ) -> Audited<C, T> {
     let parts = compiled.take_audit_parts(&out_prefix(out));
+    let facts = take_audit_facts(&mut compiled, switch);
     let Compiled {
         plan,
         rendered_by,
         warnings,
-        model,
-        objects: _,
+        ..
     } = compiled;
-    let facts = audit_facts(&model, switch);
-    drop(model);
     let (report, read) = std::thread::scope(|scope| {
         let audit = scope.spawn(|| facts.map(|facts| audit_parts(parts, &facts)));
         let read = read(&plan);
@@ -692,10 +695,7 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
             return EXIT_ERROR;
         }
     };
-    // The audit needs only these facts from the model: it is not held while the old tree is
-    // read and compared.
-    let facts = audit_facts(&compiled.model, &args.audit);
-    drop(std::mem::take(&mut compiled.model));
+    let facts = take_audit_facts(&mut compiled, &args.audit);
     let mut absent_note = None;
     let old = match &args.base {
         Some(revision) => match load_output_tree_at_revision(&input.out, revision) {
