@@ -143,14 +143,14 @@ pub fn render_texts<C: FileContent>(
         .files
         .keys()
         .filter(|path| path.as_str() != KUSTOMIZATION_FILE);
-    let mut contexts = BTreeSet::new();
-    if object_paths.clone().count() == rendered_by.contexts.len() {
-        for (path, &context) in object_paths.clone().zip(&rendered_by.contexts) {
-            if wanted.contains(path.as_str()) {
-                contexts.insert(context as usize);
-            }
-        }
-    }
+    // Contexts that do not belong to this plan would render other files: the check below
+    // reports them.
+    let contexts: BTreeSet<usize> = object_paths
+        .clone()
+        .zip(&rendered_by.contexts)
+        .filter(|(path, _)| wanted.contains(path.as_str()))
+        .map(|(_, &context)| context as usize)
+        .collect();
     let kustomization = wanted.contains(KUSTOMIZATION_FILE).then(|| {
         let text = kustomization_text(object_paths, &sources.root_name);
         (KUSTOMIZATION_FILE.to_string(), text)
