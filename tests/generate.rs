@@ -325,7 +325,9 @@ fn every_object_carries_tenets_labels() {
     }
 }
 
-fn compile_with_tenant_template_addition(addition: &str) -> tenet::diagnostic::Diagnostics {
+/// The one error of compiling two tenants with `addition` at the end of the tenant template,
+/// as text.
+fn the_error_with_tenant_template_addition(addition: &str) -> String {
     let input = "
 apiVersion: tenet.dev/v1alpha1
 kind: Tenant
@@ -355,19 +357,19 @@ metadata: {name: globex}
         panic!("a duplicate object was accepted");
     };
     // A plan of digests keeps no text to read identities from, and words it the same.
-    assert_eq!(diagnostics.to_string(), from_digests.to_string());
-    diagnostics
+    let text = diagnostics.to_string();
+    assert_eq!(text, from_digests.to_string());
+    assert_eq!(diagnostics.0.len(), 1, "{text}");
+    text
 }
 
 /// Every tenant renders the same cluster-scoped object: the second one is an error that names
 /// the object and the tenant it was rendered for, and nothing is planned.
 #[test]
 fn an_object_rendered_twice_is_an_error() {
-    let diagnostics = compile_with_tenant_template_addition(
+    let text = the_error_with_tenant_template_addition(
         "\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: shared\n  labels: {app.kubernetes.io/managed-by: tenet, tenet.dev/tenant: \"{{ tenant.name }}\"}\nrules: []\n",
     );
-    let text = diagnostics.to_string();
-    assert_eq!(diagnostics.0.len(), 1, "{text}");
     assert!(text.contains("is produced twice"), "{text}");
     assert!(text.contains("ClusterRole"), "{text}");
     // Tenants render in name order: globex's copy is the duplicate.
@@ -378,11 +380,9 @@ fn an_object_rendered_twice_is_an_error() {
 /// The same, both from one context: each object is named by its own group.
 #[test]
 fn two_objects_of_one_context_for_one_file_are_an_error() {
-    let diagnostics = compile_with_tenant_template_addition(
+    let text = the_error_with_tenant_template_addition(
         "{% if tenant.name == \"acme\" %}\n---\napiVersion: example.com/v1\nkind: ClusterRole\nmetadata:\n  name: twin\n  labels: {app.kubernetes.io/managed-by: tenet}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: twin\n  labels: {app.kubernetes.io/managed-by: tenet}\nrules: []\n{% endif %}",
     );
-    let text = diagnostics.to_string();
-    assert_eq!(diagnostics.0.len(), 1, "{text}");
     assert!(
         text.contains("ClusterRole twin (API group rbac.authorization.k8s.io, by tenant.yaml.j2, rendered for tenant `acme`) would be written to `cluster/clusterrole/twin.yaml`, where ClusterRole twin (API group example.com, by tenant.yaml.j2) already goes"),
         "{text}"
@@ -392,11 +392,9 @@ fn two_objects_of_one_context_for_one_file_are_an_error() {
 /// Two objects that differ only in API group would be written to the same file: also refused.
 #[test]
 fn two_objects_for_one_file_are_an_error() {
-    let diagnostics = compile_with_tenant_template_addition(
+    let text = the_error_with_tenant_template_addition(
         "{% if tenant.name == \"acme\" %}\n---\napiVersion: example.com/v1\nkind: ClusterRole\nmetadata:\n  name: namespace-creater\n  labels: {app.kubernetes.io/managed-by: tenet}\n{% endif %}",
     );
-    let text = diagnostics.to_string();
-    assert_eq!(diagnostics.0.len(), 1, "{text}");
     assert!(
         text.contains("ClusterRole namespace-creater (API group example.com, by tenant.yaml.j2, rendered for tenant `acme`) would be written to `cluster/clusterrole/namespace-creater.yaml`, where ClusterRole namespace-creater (API group rbac.authorization.k8s.io, by cluster.yaml.j2) already goes"),
         "{text}"
