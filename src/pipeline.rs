@@ -128,17 +128,17 @@ pub fn compile_as<C: FileContent>(
 /// text than it writes. Each text must match the plan's content; a text that does not, or a
 /// path that is not rendered again, is an error (it would mean the compilation is not
 /// deterministic).
-pub fn render_texts<C: FileContent>(
+pub fn render_texts<'p, C: FileContent>(
     sources: &Sources,
     templates: &TemplateSet,
     plan: &Plan<C>,
     rendered_by: &RenderedBy,
-    paths: &[&str],
+    paths: impl IntoIterator<Item = &'p str>,
 ) -> Result<Plan, Diagnostics> {
-    if paths.is_empty() {
+    let wanted: BTreeSet<&str> = paths.into_iter().collect();
+    if wanted.is_empty() {
         return Ok(Plan::default());
     }
-    let wanted: BTreeSet<&str> = paths.iter().copied().collect();
     let object_paths = plan
         .files
         .keys()

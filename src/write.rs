@@ -58,10 +58,13 @@ pub struct Comparison {
 
 impl Comparison {
     /// The files to write (create or update), by path relative to the output directory.
-    pub fn to_write(&self) -> Vec<&str> {
+    pub fn to_write(&self) -> impl Iterator<Item = &str> {
         let changes = &self.changes;
-        let to_write = changes.create.iter().chain(&changes.update);
-        to_write.map(String::as_str).collect()
+        changes
+            .create
+            .iter()
+            .chain(&changes.update)
+            .map(String::as_str)
     }
 }
 

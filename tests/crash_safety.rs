@@ -153,7 +153,6 @@ fn writing_only_the_texts_to_write_gives_the_same_tree() {
     let texts = Plan {
         files: comparison
             .to_write()
-            .into_iter()
             .map(|path| (path.to_string(), after.files[path].clone()))
             .collect(),
     };

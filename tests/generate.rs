@@ -120,7 +120,7 @@ fn files_rendered_again_are_the_planned_texts() {
             &templates,
             &compiled.plan,
             &compiled.rendered_by,
-            paths,
+            paths.iter().copied(),
         )
     };
     // Every file, then a few (one from each kind of context, and kustomization.yaml), then none.
@@ -164,7 +164,7 @@ fn files_rendered_again_must_match_the_plan() {
             &templates,
             &compiled.plan,
             &compiled.rendered_by,
-            &[wanted],
+            [wanted],
         )
         .expect_err("a text that differs from the plan");
         let err = err.to_string();

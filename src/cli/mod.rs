@@ -255,16 +255,6 @@ impl Inputs {
         let result = compile_as(&self.sources, &self.templates);
         merge_load_errors(&self.load_diagnostics, result)
     }
-
-    /// The texts of some files of a plan these inputs compiled to (see [`render_texts`]).
-    fn render_texts<C: FileContent>(
-        &self,
-        plan: &Plan<C>,
-        rendered_by: &RenderedBy,
-        paths: &[&str],
-    ) -> Result<Plan, Diagnostics> {
-        render_texts(&self.sources, &self.templates, plan, rendered_by, paths)
-    }
 }
 
 /// Load errors (unreadable files) fail the run even when what was read compiles, and are
@@ -617,7 +607,9 @@ fn generate(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
         Ok(comparison) => comparison,
         Err(err) => return write_failed(&err),
     };
-    let texts = match inputs.render_texts(&plan, &audited.rendered_by, &comparison.to_write()) {
+    let (sources, templates) = (&inputs.sources, &inputs.templates);
+    let to_write = comparison.to_write();
+    let texts = match render_texts(sources, templates, &plan, &audited.rendered_by, to_write) {
         Ok(texts) => texts,
         Err(diagnostics) => {
             printer.diagnostics(&diagnostics, &inputs);
