@@ -100,6 +100,42 @@ fn invalid_input_exits_2_and_leaves_out_untouched() {
     assert_eq!(before, snapshot_tree(&repo.path().join("out")));
 }
 
+/// After an input change `generate` renders again only the files it writes (its plan holds
+/// digests): the files it leaves and the ones it writes make exactly the tree a first
+/// `generate` of the changed input writes.
+#[test]
+fn a_changed_input_gives_the_tree_of_a_first_generate() {
+    let repo = scratch();
+    tenet(repo.path()).arg("generate").assert().success();
+    let users = repo.path().join("tenants/acme/users.yaml");
+    let text = fs::read_to_string(&users).unwrap();
+    fs::write(
+        &users,
+        text.replace("alice@acme.example", "alice@example.org"),
+    )
+    .unwrap();
+    let output = tenet(repo.path()).arg("generate").output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("tenet: 0 created, "), "{stdout}");
+    assert!(!stdout.contains(" 0 updated"), "{stdout}");
+    tenet(repo.path())
+        .args(["generate", "--out", "first"])
+        .assert()
+        .success();
+    let files = |dir: &str| -> BTreeMap<PathBuf, Vec<u8>> {
+        let root = repo.path().join(dir);
+        snapshot_tree(&root)
+            .into_iter()
+            .filter(|(path, _)| !path.file_name().unwrap().to_string_lossy().starts_with('.'))
+            .map(|(path, (bytes, _))| (path.strip_prefix(&root).unwrap().to_path_buf(), bytes))
+            .collect()
+    };
+    let (written, first) = (files("out"), files("first"));
+    assert!(first.len() > 10);
+    assert_eq!(written, first);
+}
+
 #[test]
 fn removed_objects_disappear_and_foreign_files_stay() {
     let repo = scratch();
