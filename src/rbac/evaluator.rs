@@ -2,6 +2,9 @@
 //! questions the way kube-apiserver's RBAC authorizer does.
 
 use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasher, RandomState};
+
+use hashbrown::HashTable;
 
 use serde_json::Value;
 
@@ -10,7 +13,7 @@ use super::builtin::builtin_objects;
 use super::matching::{Action, UserInfo, rule_allows};
 use super::model::{
     Binding, BindingKind, ObjectError, ObjectOrigin, PolicyRule, RbacObject, Role, RoleKind,
-    Subject, decode_rbac_object,
+    SERVICE_ACCOUNT_USER_PREFIX, Subject, decode_rbac_object,
 };
 
 /// Collects RBAC objects, then builds an [`Evaluator`].
@@ -19,10 +22,11 @@ pub struct EvaluatorBuilder {
     include_builtin: bool,
     roles: Vec<Role>,
     bindings: Vec<Binding>,
-    /// Every object added so far by kind, namespace and name, to the index of the first one in
-    /// `roles` or `bindings` (which of the two the kind says). Large outputs add tens of
-    /// thousands of objects, so this holds no copy of their origins.
-    defined: HashMap<(DefinedKind, Option<String>, String), usize>,
+    /// Every object added so far, as its kind and its index in `roles` or `bindings` (which of
+    /// the two the kind says), found by kind, namespace and name. Large outputs add tens of
+    /// thousands of objects, so this holds no copy of their names.
+    defined: HashTable<(DefinedKind, u32)>,
+    hasher: RandomState,
 }
 
 /// The kind of an added object, as far as "defined twice" goes.
@@ -41,13 +45,33 @@ impl std::fmt::Display for DefinedKind {
     }
 }
 
+/// The kind, namespace and name of an object in [`EvaluatorBuilder::defined`].
+fn defined_key<'a>(
+    roles: &'a [Role],
+    bindings: &'a [Binding],
+    &(kind, index): &(DefinedKind, u32),
+) -> (DefinedKind, Option<&'a str>, &'a str) {
+    let (namespace, name) = match kind {
+        DefinedKind::Role(_) => {
+            let role = &roles[index as usize];
+            (&role.namespace, &role.name)
+        }
+        DefinedKind::Binding(_) => {
+            let binding = &bindings[index as usize];
+            (&binding.namespace, &binding.name)
+        }
+    };
+    (kind, namespace.as_deref(), name.as_str())
+}
+
 impl Default for EvaluatorBuilder {
     fn default() -> Self {
         EvaluatorBuilder {
             include_builtin: true,
             roles: Vec::new(),
             bindings: Vec::new(),
-            defined: HashMap::new(),
+            defined: HashTable::new(),
+            hasher: RandomState::new(),
         }
     }
 }
@@ -85,11 +109,20 @@ impl EvaluatorBuilder {
                 &binding.name,
             ),
         };
-        let key = (kind, namespace.clone(), name.clone());
-        if let Some(&index) = self.defined.get(&key) {
-            let first = match kind {
-                DefinedKind::Role(_) => &self.roles[index].origin,
-                DefinedKind::Binding(_) => &self.bindings[index].origin,
+        let Self {
+            roles,
+            bindings,
+            defined,
+            hasher,
+            ..
+        } = self;
+        let key = (kind, namespace.as_deref(), name.as_str());
+        let hash = hasher.hash_one(key);
+        if let Some(first) = defined.find(hash, |added| defined_key(roles, bindings, added) == key)
+        {
+            let first = match *first {
+                (DefinedKind::Role(_), index) => &roles[index as usize].origin,
+                (DefinedKind::Binding(_), index) => &bindings[index as usize].origin,
             };
             return Err(ObjectError {
                 origin: decoded.origin().clone(),
@@ -98,17 +131,26 @@ impl EvaluatorBuilder {
                 problem: format!("defined twice; the definition in {first} is used"),
             });
         }
-        let index = match decoded {
-            RbacObject::Role(role) => {
-                self.roles.push(role);
-                self.roles.len() - 1
-            }
-            RbacObject::Binding(binding) => {
-                self.bindings.push(binding);
-                self.bindings.len() - 1
-            }
+        let next = match kind {
+            DefinedKind::Role(_) => roles.len(),
+            DefinedKind::Binding(_) => bindings.len(),
         };
-        self.defined.insert(key, index);
+        let Ok(index) = u32::try_from(next) else {
+            // Unreachable in practice: four billion objects would not fit in memory.
+            return Err(ObjectError {
+                origin: decoded.origin().clone(),
+                kind: kind.to_string(),
+                name: name.clone(),
+                problem: "more RBAC objects of this kind than the evaluator can hold".to_owned(),
+            });
+        };
+        match decoded {
+            RbacObject::Role(role) => roles.push(role),
+            RbacObject::Binding(binding) => bindings.push(binding),
+        }
+        defined.insert_unique(hash, (kind, index), |added| {
+            hasher.hash_one(defined_key(roles, bindings, added))
+        });
         Ok(())
     }
 
@@ -119,48 +161,128 @@ impl EvaluatorBuilder {
                 let _ = self.add_decoded(builtin.clone());
             }
         }
-        expand_aggregated_cluster_roles(&mut self.roles);
-        Evaluator::index(self.roles, self.bindings)
+        let EvaluatorBuilder {
+            mut roles,
+            bindings,
+            defined,
+            ..
+        } = self;
+        // Not needed once every object is in.
+        drop(defined);
+        expand_aggregated_cluster_roles(&mut roles);
+        Evaluator::index(roles, bindings)
     }
 }
 
 type BindingId = u32;
 
+/// Which bindings name which users and groups, in each scope (cluster-wide, or the
+/// RoleBindings of one namespace). Large outputs hold tens of thousands of bindings, so the
+/// index copies no name: it is one sorted list of (key, binding) pairs, the key a hash of the
+/// scope and of the user or group a subject names. A key only selects candidates:
+/// [`SubjectIndex::bindings_for`] keeps a binding only when it is in the scope and one of its
+/// subjects names the user or a group, so a hash collision can never add a binding.
 #[derive(Debug, Default)]
 struct SubjectIndex {
-    by_user: HashMap<String, Vec<BindingId>>,
-    by_group: HashMap<String, Vec<BindingId>>,
+    entries: Vec<(u64, BindingId)>,
+}
+
+/// What a subject is matched by: the user name of a request (users and service accounts) or
+/// one of its groups.
+#[derive(Clone, Copy)]
+enum NameKind {
+    User,
+    Group,
+}
+
+/// The index key of `name` of this kind in this scope (`None`: cluster-wide). The name is
+/// given in pieces, so that a service account's user name is hashed without being built.
+fn subject_key(scope: Option<&str>, kind: NameKind, name: &[&str]) -> u64 {
+    // 64-bit FNV-1a: stable, and the same for a name however it is split into pieces.
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let scope_tag: &[u8] = match scope {
+        None => b"c",
+        Some(_) => b"n",
+    };
+    let kind_tag: &[u8] = match kind {
+        NameKind::User => b"\0u",
+        NameKind::Group => b"\0g",
+    };
+    [scope_tag, scope.unwrap_or_default().as_bytes(), kind_tag]
+        .into_iter()
+        .chain(name.iter().map(|piece| piece.as_bytes()))
+        .flatten()
+        .fold(OFFSET, |hash, byte| {
+            (hash ^ u64::from(*byte)).wrapping_mul(PRIME)
+        })
 }
 
 impl SubjectIndex {
-    fn insert(&mut self, subject: &Subject, binding: BindingId) {
-        let (map, key) = match subject {
-            Subject::Group(group) => (&mut self.by_group, group.clone()),
-            // Service accounts are matched by their user name, like the authorizer does.
-            Subject::User(_) | Subject::ServiceAccount { .. } => {
-                (&mut self.by_user, subject.user_name().unwrap_or_default())
+    fn new(bindings: &[Binding]) -> SubjectIndex {
+        let mut entries = Vec::new();
+        for (id, binding) in bindings.iter().enumerate() {
+            let id = BindingId::try_from(id).unwrap_or(BindingId::MAX);
+            let scope = binding.namespace.as_deref();
+            for subject in &binding.subjects {
+                let key = match subject {
+                    Subject::Group(group) => subject_key(scope, NameKind::Group, &[group]),
+                    Subject::User(name) => subject_key(scope, NameKind::User, &[name]),
+                    // Service accounts are matched by their user name, like the authorizer does.
+                    Subject::ServiceAccount { namespace, name } => subject_key(
+                        scope,
+                        NameKind::User,
+                        &[SERVICE_ACCOUNT_USER_PREFIX, namespace, ":", name],
+                    ),
+                };
+                entries.push((key, id));
             }
-        };
-        let ids = map.entry(key).or_default();
-        if ids.last() != Some(&binding) {
-            ids.push(binding);
         }
+        entries.sort_unstable();
+        entries.dedup();
+        entries.shrink_to_fit();
+        SubjectIndex { entries }
     }
 
-    /// Bindings naming the user or one of the groups, in load order.
-    fn bindings_for(&self, user: Option<&str>, groups: &[String], into: &mut Vec<BindingId>) {
+    /// The bindings of a scope that name the user or one of the groups, in load order.
+    fn bindings_for(
+        &self,
+        bindings: &[Binding],
+        scope: Option<&str>,
+        user: Option<&str>,
+        groups: &[String],
+        into: &mut Vec<BindingId>,
+    ) {
         let start = into.len();
-        if let Some(ids) = user.and_then(|user| self.by_user.get(user)) {
-            into.extend_from_slice(ids);
-        }
-        for group in groups {
-            if let Some(ids) = self.by_group.get(group) {
-                into.extend_from_slice(ids);
-            }
+        let keys = user
+            .map(|user| subject_key(scope, NameKind::User, &[user]))
+            .into_iter()
+            .chain(
+                groups
+                    .iter()
+                    .map(|group| subject_key(scope, NameKind::Group, &[group])),
+            );
+        for key in keys {
+            let first = self.entries.partition_point(|&(entry, _)| entry < key);
+            into.extend(
+                self.entries[first..]
+                    .iter()
+                    .take_while(|&&(entry, _)| entry == key)
+                    .map(|&(_, id)| id),
+            );
         }
         let mut found = into.split_off(start);
         found.sort_unstable();
         found.dedup();
+        found.retain(|&id| {
+            bindings.get(id as usize).is_some_and(|binding| {
+                binding.namespace.as_deref() == scope
+                    && binding
+                        .subjects
+                        .iter()
+                        .any(|subject| subject_names(subject, user, groups))
+            })
+        });
         into.extend(found);
     }
 }
@@ -172,8 +294,9 @@ pub struct Evaluator {
     bindings: Vec<Binding>,
     /// Index into `roles` of the role each binding refers to, if it exists.
     binding_roles: Vec<Option<usize>>,
-    cluster_index: SubjectIndex,
-    namespace_indexes: HashMap<String, SubjectIndex>,
+    subjects: SubjectIndex,
+    /// One RoleBinding of each namespace that has any, sorted by namespace.
+    namespace_bindings: Vec<BindingId>,
 }
 
 /// Why a request is allowed: the first binding and rule that grant it, in the order the
@@ -250,9 +373,7 @@ impl Evaluator {
             };
         }
         let mut binding_roles = Vec::with_capacity(bindings.len());
-        let mut cluster_index = SubjectIndex::default();
-        let mut namespace_indexes: HashMap<String, SubjectIndex> = HashMap::new();
-        for (id, binding) in bindings.iter().enumerate() {
+        for binding in &bindings {
             // The authorizer ignores roleRef.apiGroup; it looks roles up by kind and name only.
             let role = match (
                 binding.kind,
@@ -266,21 +387,21 @@ impl Evaluator {
                 _ => None,
             };
             binding_roles.push(role);
-            let index = match &binding.namespace {
-                None => &mut cluster_index,
-                Some(namespace) => namespace_indexes.entry(namespace.clone()).or_default(),
-            };
-            let id = BindingId::try_from(id).unwrap_or(BindingId::MAX);
-            for subject in &binding.subjects {
-                index.insert(subject, id);
-            }
         }
+        let mut namespace_bindings: Vec<BindingId> = (0..bindings.len())
+            .filter(|&id| bindings[id].namespace.is_some())
+            .filter_map(|id| BindingId::try_from(id).ok())
+            .collect();
+        let namespace_of = |id: &BindingId| bindings[*id as usize].namespace.as_deref();
+        namespace_bindings.sort_by(|a, b| namespace_of(a).cmp(&namespace_of(b)));
+        namespace_bindings.dedup_by(|a, b| namespace_of(a) == namespace_of(b));
+        namespace_bindings.shrink_to_fit();
         Evaluator {
+            subjects: SubjectIndex::new(&bindings),
             roles,
             bindings,
             binding_roles,
-            cluster_index,
-            namespace_indexes,
+            namespace_bindings,
         }
     }
 
@@ -288,11 +409,13 @@ impl Evaluator {
         &self.roles
     }
 
+    /// The bindings in the order they were added (refused ones left out), then the built-ins.
     pub fn bindings(&self) -> &[Binding] {
         &self.bindings
     }
 
-    /// Every binding with the role it refers to (`None` when that role does not exist).
+    /// Every binding with the role it refers to (`None` when that role does not exist), in
+    /// the order of [`Evaluator::bindings`].
     pub fn bindings_with_roles(&self) -> impl Iterator<Item = (&Binding, Option<&Role>)> {
         self.bindings
             .iter()
@@ -309,25 +432,27 @@ impl Evaluator {
 
     /// Namespaces that have at least one RoleBinding, sorted.
     pub fn binding_namespaces(&self) -> Vec<&str> {
-        let mut namespaces: Vec<&str> = self.namespace_indexes.keys().map(String::as_str).collect();
-        namespaces.sort_unstable();
-        namespaces
+        self.namespace_bindings
+            .iter()
+            .filter_map(|&id| self.bindings[id as usize].namespace.as_deref())
+            .collect()
     }
 
     /// Authorizes a request of an already-complete identity (see [`UserInfo::authenticated`]).
     pub fn authorize(&self, user: &UserInfo, action: &Action) -> Decision<'_> {
         let mut candidates = Vec::new();
-        self.cluster_index
-            .bindings_for(Some(&user.name), &user.groups, &mut candidates);
+        self.bindings_for(None, Some(&user.name), &user.groups, &mut candidates);
         if let Some(grant) = self.first_grant(&candidates, user, action) {
             return Decision { grant: Some(grant) };
         }
-        if let Some(index) = action
-            .namespace()
-            .and_then(|namespace| self.namespace_indexes.get(namespace))
-        {
+        if let Some(namespace) = action.namespace() {
             candidates.clear();
-            index.bindings_for(Some(&user.name), &user.groups, &mut candidates);
+            self.bindings_for(
+                Some(namespace),
+                Some(&user.name),
+                &user.groups,
+                &mut candidates,
+            );
             return Decision {
                 grant: self.first_grant(&candidates, user, action),
             };
@@ -339,6 +464,19 @@ impl Evaluator {
     /// (`system:authenticated`, service-account groups) are added.
     pub fn can_i(&self, user_name: &str, extra_groups: &[String], action: &Action) -> Decision<'_> {
         self.authorize(&UserInfo::authenticated(user_name, extra_groups), action)
+    }
+
+    /// The bindings of a scope (`None`: the ClusterRoleBindings, else the RoleBindings of that
+    /// namespace) that name the user or one of the groups, in load order.
+    fn bindings_for(
+        &self,
+        scope: Option<&str>,
+        user: Option<&str>,
+        groups: &[String],
+        into: &mut Vec<BindingId>,
+    ) {
+        self.subjects
+            .bindings_for(&self.bindings, scope, user, groups, into);
     }
 
     fn first_grant(
@@ -354,7 +492,7 @@ impl Evaluator {
             let subject = binding
                 .subjects
                 .iter()
-                .find(|subject| subject_applies(subject, user))?;
+                .find(|subject| subject_names(subject, Some(&user.name), &user.groups))?;
             Some(Grant {
                 binding,
                 subject,
@@ -416,13 +554,11 @@ impl Evaluator {
         groups: &[String],
     ) -> (Vec<usize>, Vec<(String, Vec<usize>)>) {
         let mut cluster = Vec::new();
-        self.cluster_index.bindings_for(user, groups, &mut cluster);
+        self.bindings_for(None, user, groups, &mut cluster);
         let mut namespaced = Vec::new();
         for namespace in self.binding_namespaces() {
             let mut ids = Vec::new();
-            if let Some(index) = self.namespace_indexes.get(namespace) {
-                index.bindings_for(user, groups, &mut ids);
-            }
+            self.bindings_for(Some(namespace), user, groups, &mut ids);
             if !ids.is_empty() {
                 namespaced.push((
                     namespace.to_owned(),
@@ -448,13 +584,18 @@ impl Evaluator {
     }
 }
 
-/// Whether a binding subject names this identity (`appliesToUser`).
-pub(crate) fn subject_applies(subject: &Subject, user: &UserInfo) -> bool {
+/// Whether a binding's subject names the user or one of the groups (the authorizer's
+/// `appliesToUser`). A service account is named by its user name,
+/// `system:serviceaccount:NAMESPACE:NAME`, compared piece by piece as the authorizer does.
+fn subject_names(subject: &Subject, user: Option<&str>, groups: &[String]) -> bool {
     match subject {
-        Subject::User(name) => *name == user.name,
-        Subject::Group(group) => user.groups.iter().any(|user_group| user_group == group),
-        Subject::ServiceAccount { .. } => {
-            subject.user_name().as_deref() == Some(user.name.as_str())
+        Subject::User(name) => user == Some(name.as_str()),
+        Subject::Group(group) => groups.contains(group),
+        Subject::ServiceAccount { namespace, name } => {
+            user.and_then(|user| user.strip_prefix(SERVICE_ACCOUNT_USER_PREFIX))
+                .and_then(|rest| rest.strip_prefix(namespace.as_str()))
+                .and_then(|rest| rest.strip_prefix(':'))
+                == Some(name.as_str())
         }
     }
 }
@@ -656,6 +797,83 @@ subjects: [{kind: Group, name: system:serviceaccounts}]
     /// An object of the same kind, namespace and name as an earlier one is refused, naming
     /// the earlier one, which keeps granting; one of another kind or namespace is not a twin;
     /// and an object named like a built-in role replaces the built-in.
+    #[test]
+    fn an_index_key_only_selects_candidates() {
+        let mut evaluator = fixture_evaluator();
+        let names: Vec<String> = evaluator
+            .bindings()
+            .iter()
+            .map(|b| b.name.clone())
+            .collect();
+        let id_of = |name: &str| {
+            let index = names.iter().position(|n| n == name);
+            BindingId::try_from(index.expect("binding exists")).expect("few bindings")
+        };
+        let (alice_edits, ops) = (id_of("alice-edits-cms"), id_of("ops"));
+        // Keys that point at other subjects' bindings, as a hash collision would.
+        for scope in [None, Some("team-a")] {
+            let mallory = subject_key(scope, NameKind::User, &["mallory"]);
+            let staff = subject_key(scope, NameKind::Group, &["staff"]);
+            evaluator.subjects.entries.extend([
+                (mallory, alice_edits),
+                (mallory, ops),
+                (staff, ops),
+            ]);
+        }
+        evaluator.subjects.entries.sort_unstable();
+        let mut found = Vec::new();
+        for scope in [None, Some("team-a")] {
+            evaluator.bindings_for(scope, Some("mallory"), &["staff".to_owned()], &mut found);
+        }
+        assert!(
+            found.is_empty(),
+            "a key is no proof that a binding names the subject: {found:?}"
+        );
+        let mallory = UserInfo::authenticated("mallory", &["staff".to_owned()]);
+        for line in [
+            "mallory create configmaps team-a",
+            "mallory update deployments.apps/scale -",
+        ] {
+            let query = parse_query(line).expect("valid query");
+            assert!(
+                !evaluator.authorize(&mallory, &query.action).allowed(),
+                "{line}"
+            );
+        }
+        // The bindings that do name a subject are still found, in load order.
+        evaluator.bindings_for(Some("team-a"), Some("alice"), &[], &mut found);
+        assert_eq!(found, [id_of("alice-reads-pods"), alice_edits]);
+    }
+
+    #[test]
+    fn a_service_account_is_indexed_under_its_user_name() {
+        let user_name = "system:serviceaccount:team-a:deployer";
+        let pieces = [SERVICE_ACCOUNT_USER_PREFIX, "team-a", ":", "deployer"];
+        for scope in [None, Some("team-a")] {
+            assert_eq!(
+                subject_key(scope, NameKind::User, &pieces),
+                subject_key(scope, NameKind::User, &[user_name])
+            );
+        }
+        // A user or group of the same name in another scope has another key.
+        assert_ne!(
+            subject_key(None, NameKind::User, &["x"]),
+            subject_key(Some("a"), NameKind::User, &["x"])
+        );
+        assert_ne!(
+            subject_key(None, NameKind::User, &["x"]),
+            subject_key(None, NameKind::Group, &["x"])
+        );
+        let evaluator = fixture_evaluator();
+        let query = parse_query(&format!("{user_name} get secrets team-a db-password"))
+            .expect("valid query");
+        let decision = evaluator.can_i(user_name, &[], &query.action);
+        assert_eq!(
+            decision.grant.map(|grant| grant.binding.name.as_str()),
+            Some("deployer-secret")
+        );
+    }
+
     #[test]
     fn the_first_of_two_definitions_counts() {
         let text = r#"
