@@ -523,7 +523,9 @@ pub fn audit_parts(
     // Facts read from the objects: which tenant each namespace and each binding belongs to,
     // and what the admission policy guards.
     let mut namespace_tenant: BTreeMap<String, String> = BTreeMap::new();
-    let mut binding_tenant: BTreeMap<String, String> = BTreeMap::new();
+    // The tenant label of each binding the evaluator took, by its index in
+    // `Evaluator::bindings` (the order they were added in).
+    let mut binding_tenants: Vec<Option<String>> = Vec::new();
     let mut guarded_namespaces: BTreeSet<String> = BTreeSet::new();
     let mut protected = false;
     let mut network_objects = Vec::new();
@@ -536,22 +538,58 @@ pub fn audit_parts(
             namespace_tenant.insert(name, tenant.clone());
         }
         if let Some(rbac) = part.rbac.map(|rbac| *rbac) {
-            if let (Some(tenant), RbacObject::Binding(binding)) = (part.tenant, &rbac) {
-                binding_tenant.insert(binding.reference(), tenant);
+            let is_binding = matches!(rbac, RbacObject::Binding(_));
+            if builder.add_decoded(rbac).is_ok() && is_binding {
+                binding_tenants.push(part.tenant);
             }
-            let _ = builder.add_decoded(rbac);
         }
     }
-    let evaluator = builder.build();
-
     let mut findings: BTreeSet<Finding> = BTreeSet::new();
-    let bindings: Vec<(&Binding, Option<&Role>)> = evaluator
+    // The RBAC invariants first, so that the evaluator is gone before the network view is built.
+    rbac_findings(
+        builder.build(),
+        &binding_tenants,
+        &namespace_tenant,
+        facts,
+        &mut findings,
+    );
+    drop(binding_tenants);
+    network_findings(&network_objects, &namespace_tenant, &mut findings);
+    drop(network_objects);
+
+    let mut report = AuditReport::default();
+    apply_exceptions(findings, facts, &mut report);
+    // Without the admission policy, RBAC alone cannot stop a namespace's owners from deleting
+    // its isolation or raising its quota: say so.
+    let guarded = guarded_namespaces
+        .iter()
+        .any(|namespace| namespace_tenant.contains_key(namespace));
+    if guarded && !protected {
+        report.warnings.push("no admission policy protects what tenet manages: a namespace's owners can delete its tenet-isolation NetworkPolicy or raise its quota until the GitOps controller reverts it; name the appliers of out/ in a Settings document".to_string());
+    }
+    report
+}
+
+/// The RBAC invariants (cross-tenant, risky-permission, missing-role, namespace-ownership)
+/// over the evaluator of a manifest set, given the tenant label of each of its bindings (by
+/// index; the built-ins come after them) and each namespace's tenant.
+fn rbac_findings(
+    evaluator: Evaluator,
+    binding_tenants: &[Option<String>],
+    namespace_tenant: &BTreeMap<String, String>,
+    facts: &TenancyFacts,
+    findings: &mut BTreeSet<Finding>,
+) {
+    // With the index of each in `Evaluator::bindings`.
+    let bindings: Vec<(usize, &Binding, Option<&Role>)> = evaluator
         .bindings_with_roles()
-        .filter(|(b, _)| !b.origin.file.starts_with("builtin:"))
+        .enumerate()
+        .filter(|(_, (b, _))| !b.origin.file.starts_with("builtin:"))
+        .map(|(id, (binding, role))| (id, binding, role))
         .collect();
 
     // Invariant 3: bindings to roles that do not exist.
-    for (binding, role) in &bindings {
+    for (_, binding, role) in &bindings {
         if role.is_some()
             || (binding.role_ref.kind == "ClusterRole"
                 && facts.allowed_cluster_roles.contains(&binding.role_ref.name))
@@ -578,8 +616,8 @@ pub fn audit_parts(
 
     // Tenant subjects: everyone a tenant-labelled binding names.
     let mut subject_tenants: BTreeMap<Subject, BTreeSet<String>> = BTreeMap::new();
-    for (binding, _) in &bindings {
-        if let Some(tenant) = binding_tenant.get(&binding.reference()) {
+    for (id, binding, _) in &bindings {
+        if let Some(Some(tenant)) = binding_tenants.get(*id) {
             for subject in &binding.subjects {
                 subject_tenants
                     .entry(subject.clone())
@@ -590,7 +628,7 @@ pub fn audit_parts(
     }
     // Bindings by subject, for the grants each tenant subject holds.
     let mut by_subject: BTreeMap<&Subject, Vec<usize>> = BTreeMap::new();
-    for (index, (binding, _)) in bindings.iter().enumerate() {
+    for (index, (_, binding, _)) in bindings.iter().enumerate() {
         for subject in &binding.subjects {
             by_subject.entry(subject).or_default().push(index);
         }
@@ -642,7 +680,7 @@ pub fn audit_parts(
             }
         }
         for index in indexes {
-            let (binding, Some(role)) = bindings[index] else {
+            let (_, binding, Some(role)) = bindings[index] else {
                 continue;
             };
             let scope = binding.namespace.as_deref();
@@ -687,7 +725,7 @@ pub fn audit_parts(
                     ));
                 }
                 if let Subject::User(username) = subject {
-                    for namespace in namespace_writes(rule, scope, &namespace_tenant) {
+                    for namespace in namespace_writes(rule, scope, namespace_tenant) {
                         let owns = facts
                             .namespace_owners
                             .get(&namespace)
@@ -700,11 +738,18 @@ pub fn audit_parts(
             }
         }
     }
+}
 
-    // Invariant 5: network isolation between tenants.
-    let network = NetworkView::from_parts(&network_objects);
+/// The network-isolation invariant over the NetworkPolicies of a manifest set, given each
+/// namespace's tenant.
+fn network_findings(
+    network_objects: &[NetworkObject],
+    namespace_tenant: &BTreeMap<String, String>,
+    findings: &mut BTreeSet<Finding>,
+) {
+    let network = NetworkView::from_parts(network_objects);
     let explicit = network.explicit_sources_of_all();
-    for (destination, tenant) in &namespace_tenant {
+    for (destination, tenant) in namespace_tenant {
         match network.admission.get(destination) {
             Some(Admission::Open) | None => {
                 findings.insert(Finding {
@@ -745,18 +790,6 @@ pub fn audit_parts(
             }
         }
     }
-
-    let mut report = AuditReport::default();
-    apply_exceptions(findings, facts, &mut report);
-    // Without the admission policy, RBAC alone cannot stop a namespace's owners from deleting
-    // its isolation or raising its quota: say so.
-    let guarded = guarded_namespaces
-        .iter()
-        .any(|namespace| namespace_tenant.contains_key(namespace));
-    if guarded && !protected {
-        report.warnings.push("no admission policy protects what tenet manages: a namespace's owners can delete its tenet-isolation NetworkPolicy or raise its quota until the GitOps controller reverts it; name the appliers of out/ in a Settings document".to_string());
-    }
-    report
 }
 
 /// The namespaces whose object a rule lets someone delete, update or patch.
