@@ -298,35 +298,54 @@ fn span_at(bytes: &[u8], pos: usize) -> Span {
     }
 }
 
-/// A folder or regular file found under an output directory. Kept small: a large tree has
-/// one per file, and all of them are held while the files are compared.
-struct FoundEntry {
-    /// `/`-separated, relative to the output directory.
-    relative: String,
-    kind: FoundKind,
+/// What a file's stamp is until its reader fills it in (see [`walk_output`]).
+const UNREAD_FILE: Stamp = Stamp {
+    device: 0,
+    inode: 0,
+    size: 0,
+    modified_ns: 0,
+    changed_ns: 0,
+};
+
+/// The folders and regular files found under an output directory, sorted by path, in the
+/// form the output record keeps them. Each folder is stamped as it is listed, before its
+/// entries (so that an entry added later changes the stamp); each file holds
+/// [`UNREAD_FILE`] until whoever reads it stamps it. `stamped` is false once anything could
+/// not be stamped (then no record can be saved).
+struct Walk {
+    entries: Vec<StampedPath>,
+    stamped: bool,
 }
 
-enum FoundKind {
-    File,
-    /// Folders are stamped before they are listed, so an entry added later changes the stamp.
-    Folder(Option<Box<Stamp>>),
-}
-
-impl FoundEntry {
-    fn is_folder(&self) -> bool {
-        matches!(self.kind, FoundKind::Folder(_))
+impl Walk {
+    /// The indexes of the files among the entries.
+    fn files(&self) -> Vec<usize> {
+        (0..self.entries.len())
+            .filter(|&index| !self.entries[index].is_folder)
+            .collect()
     }
 
-    fn path(&self, out: &Path) -> PathBuf {
-        out.join(&self.relative)
+    /// Fills in the stamps of `files` (indexes into the entries), in order.
+    fn stamp_files(&mut self, files: &[usize], stamps: impl IntoIterator<Item = Option<Stamp>>) {
+        for (&index, stamp) in files.iter().zip(stamps) {
+            match stamp {
+                Some(stamp) => self.entries[index].stamp = stamp,
+                None => self.stamped = false,
+            }
+        }
+    }
+
+    /// The stamped entries, when everything could be stamped.
+    fn into_stamps(self) -> Option<Vec<StampedPath>> {
+        self.stamped.then_some(self.entries)
     }
 }
 
-/// Every folder and regular file below `out`, sorted by relative path; hidden entries (the
-/// lock, the record, staged files) and names that are not UTF-8 are skipped, symlinks are not
-/// followed.
-fn walk_output(out: &Path) -> std::io::Result<Vec<FoundEntry>> {
-    let mut found = Vec::new();
+/// Every folder and regular file below `out` (see [`Walk`]); hidden entries (the lock, the
+/// record, staged files) and names that are not UTF-8 are skipped, symlinks are not followed.
+fn walk_output(out: &Path) -> std::io::Result<Walk> {
+    let mut entries = Vec::new();
+    let mut stamped = true;
     let mut pending = vec![String::new()];
     while let Some(prefix) = pending.pop() {
         for entry in fs::read_dir(out.join(&prefix))? {
@@ -348,21 +367,26 @@ fn walk_output(out: &Path) -> std::io::Result<Vec<FoundEntry>> {
                 let stamp = fs::symlink_metadata(entry.path())
                     .ok()
                     .and_then(|m| Stamp::of(&m));
+                stamped &= stamp.is_some();
                 pending.push(relative.clone());
-                found.push(FoundEntry {
-                    relative,
-                    kind: FoundKind::Folder(stamp.map(Box::new)),
+                entries.push(StampedPath {
+                    path: relative,
+                    is_folder: true,
+                    stamp: stamp.unwrap_or(UNREAD_FILE),
                 });
             } else if file_type.is_file() {
-                found.push(FoundEntry {
-                    relative,
-                    kind: FoundKind::File,
+                entries.push(StampedPath {
+                    path: relative,
+                    is_folder: false,
+                    stamp: UNREAD_FILE,
                 });
             }
         }
     }
-    found.sort_unstable_by(|a, b| a.relative.cmp(&b.relative));
-    Ok(found)
+    entries.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    // Grown by doubling; a large tree keeps it while its files are compared.
+    entries.shrink_to_fit();
+    Ok(Walk { entries, stamped })
 }
 
 /// The files tenet finds under an output directory (relative, `/`-separated path to bytes),
@@ -371,13 +395,16 @@ pub fn read_output_tree(out: &Path) -> std::io::Result<BTreeMap<String, Vec<u8>>
     if !out.exists() {
         return Ok(BTreeMap::new());
     }
-    let files: Vec<FoundEntry> = walk_output(out)?
-        .into_iter()
-        .filter(|f| !f.is_folder())
+    let walk = walk_output(out)?;
+    let files: Vec<&str> = walk
+        .entries
+        .iter()
+        .filter(|entry| !entry.is_folder)
+        .map(|entry| entry.path.as_str())
         .collect();
     // The walk is cheap; reading tens of thousands of small files is not: read on all cores.
-    crate::parallel::map_ordered(&files, 256, |found| {
-        fs::read(found.path(out)).map(|bytes| (found.relative.clone(), bytes))
+    crate::parallel::map_ordered(&files, 256, |path| {
+        fs::read(out.join(path)).map(|bytes| (path.to_string(), bytes))
     })
     .into_iter()
     .collect()
@@ -394,64 +421,43 @@ pub fn compare_output_tree<C: FileContent>(
     if !out.exists() {
         return Ok((plan.changes_from(&BTreeMap::new()), Some(Vec::new())));
     }
-    let found = walk_output(out)?;
-    let files: Vec<&FoundEntry> = found.iter().filter(|f| !f.is_folder()).collect();
+    let mut walk = walk_output(out)?;
+    let files = walk.files();
     // Reading tens of thousands of small files is the slow part: read on all cores.
-    let classified = crate::parallel::map_ordered(&files, 256, |found| {
+    let classified = crate::parallel::map_ordered(&files, 256, |&index| {
         use std::io::Read;
-        let mut file = fs::File::open(found.path(out))?;
+        let path = &walk.entries[index].path;
+        let mut file = fs::File::open(out.join(path))?;
         let stamp = file.metadata().ok().and_then(|m| Stamp::of(&m));
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)?;
-        Ok((stamp, plan.classify_existing(&found.relative, &bytes)))
+        Ok((stamp, plan.classify_existing(path, &bytes)))
     })
     .into_iter()
     .collect::<std::io::Result<Vec<_>>>()?;
     let existing: BTreeMap<&str, ExistingFile> = files
         .iter()
         .zip(&classified)
-        .map(|(found, (_, class))| (found.relative.as_str(), *class))
+        .map(|(&index, (_, class))| (walk.entries[index].path.as_str(), *class))
         .collect();
     let changes = plan.changes_from(&existing);
-    drop((existing, files));
-    // Each entry's path moves into its stamp: the walk is not needed any more.
-    let mut file_stamps = classified.into_iter().map(|(stamp, _)| stamp);
-    let stamps = found
-        .into_iter()
-        .map(|found| {
-            let is_folder = found.is_folder();
-            let stamp = match found.kind {
-                FoundKind::Folder(stamp) => stamp.map(|stamp| *stamp),
-                FoundKind::File => file_stamps.next().flatten(),
-            };
-            stamp.map(|stamp| StampedPath {
-                is_folder,
-                path: found.relative,
-                stamp,
-            })
-        })
-        .collect::<Option<Vec<_>>>();
-    Ok((changes, stamps))
+    drop(existing);
+    walk.stamp_files(&files, classified.into_iter().map(|(stamp, _)| stamp));
+    Ok((changes, walk.into_stamps()))
 }
 
 /// The stamps of every folder and file under `out`, without reading any file; `None` where the
 /// platform gives no stamps.
 pub fn stamp_output_tree(out: &Path) -> std::io::Result<Option<Vec<StampedPath>>> {
-    let found = walk_output(out)?;
-    let stamps = crate::parallel::map_ordered(&found, 512, |found| {
-        let stamp = match &found.kind {
-            FoundKind::Folder(stamp) => stamp.as_deref().copied(),
-            FoundKind::File => Stamp::of(&fs::symlink_metadata(found.path(out))?),
-        };
-        Ok(stamp.map(|stamp| StampedPath {
-            path: found.relative.clone(),
-            is_folder: found.is_folder(),
-            stamp,
-        }))
-    });
-    stamps
-        .into_iter()
-        .collect::<std::io::Result<Option<Vec<_>>>>()
+    let mut walk = walk_output(out)?;
+    let files = walk.files();
+    let stamps = crate::parallel::map_ordered(&files, 512, |&index| {
+        fs::symlink_metadata(out.join(&walk.entries[index].path)).map(|m| Stamp::of(&m))
+    })
+    .into_iter()
+    .collect::<std::io::Result<Vec<_>>>()?;
+    walk.stamp_files(&files, stamps);
+    Ok(walk.into_stamps())
 }
 
 /// Records larger than this are ignored (a record lists each output file on one short line).

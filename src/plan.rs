@@ -270,14 +270,16 @@ mod tests {
     }
 }
 
-/// How a Plan differs from the files in an output directory.
+/// How a Plan differs from the files in an output directory. Each list is in path order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TreeChanges {
     pub create: Vec<String>,
     pub update: Vec<String>,
     /// Files tenet generated earlier that the plan no longer has.
     pub remove: Vec<String>,
-    pub unchanged: Vec<String>,
+    /// How many of the plan's files are on disk as planned (counted, not listed: on a no-op
+    /// that is every file, and a large output has a hundred thousand).
+    pub unchanged: usize,
     /// Files tenet did not generate; they are left alone.
     pub foreign: Vec<String>,
     /// Foreign files at a path the plan wants to write.
@@ -325,7 +327,10 @@ impl<C: FileContent> Plan<C> {
             let list = match existing.get(path.as_str()) {
                 None => &mut changes.create,
                 Some(ExistingFile::Conflict) => &mut changes.conflicts,
-                Some(ExistingFile::Unchanged) => &mut changes.unchanged,
+                Some(ExistingFile::Unchanged) => {
+                    changes.unchanged += 1;
+                    continue;
+                }
                 Some(_) => &mut changes.update,
             };
             list.push(path.clone());
@@ -338,6 +343,20 @@ impl<C: FileContent> Plan<C> {
             }
         }
         changes
+    }
+
+    /// The plan's files that `changes` (from comparing this plan with an output directory)
+    /// found there as tenet's own: unchanged or to update. Not those to create (they are not
+    /// there) nor the conflicts (someone else's files).
+    pub fn files_found(&self, changes: &TreeChanges) -> impl Iterator<Item = &str> {
+        let listed = |list: &[String], path: &str| {
+            list.binary_search_by(|listed| listed.as_str().cmp(path))
+                .is_ok()
+        };
+        self.files
+            .keys()
+            .map(String::as_str)
+            .filter(move |path| !listed(&changes.create, path) && !listed(&changes.conflicts, path))
     }
 
     /// Compares the plan with the files now in an output directory (relative path to bytes).

@@ -535,10 +535,12 @@ fn trusted_record(out: &Path, key: &str) -> Option<(OutputRecord, bool)> {
 
 /// What a trusted record says about out/: every generated file unchanged, foreign ones kept.
 fn unchanged_by_record(record: &OutputRecord) -> TreeChanges {
-    let paths = |kind| record.files(kind).map(str::to_string).collect();
     TreeChanges {
-        unchanged: paths(EntryKind::Generated),
-        foreign: paths(EntryKind::Foreign),
+        unchanged: record.files(EntryKind::Generated).count(),
+        foreign: record
+            .files(EntryKind::Foreign)
+            .map(str::to_string)
+            .collect(),
         ..TreeChanges::default()
     }
 }
@@ -672,7 +674,7 @@ fn print_written(args: &InputArgs, changes: &TreeChanges, printer: &Printer) {
         changes.create.len(),
         changes.update.len(),
         changes.remove.len(),
-        changes.unchanged.len(),
+        changes.unchanged,
         args.out.display()
     ));
 }
@@ -770,7 +772,11 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
 fn check(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
     let inputs = Inputs::load(&args.tenants.tenants, args.templates.as_deref());
     let key = record_key(&inputs, args, switch);
-    let changes = match key
+    // Files that are right on disk but that git does not know yet would be missing from the
+    // commit: they make out/ stale as committed. Asked of git for tenet's files on disk.
+    let untracked_of =
+        |on_disk: Vec<&str>| load_untracked_files(&args.out, &on_disk).unwrap_or_default();
+    let (changes, untracked) = match key
         .as_deref()
         .and_then(|key| trusted_record(&args.out, key))
     {
@@ -780,22 +786,17 @@ fn check(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
             if worth_saving && let Some(lock) = try_lock_output(&args.out) {
                 let _ = lock.save_record(&record);
             }
-            unchanged_by_record(&record)
+            let untracked = untracked_of(record.files(EntryKind::Generated).collect());
+            (unchanged_by_record(&record), untracked)
         }
         None => match compare_with_out(args, switch, key, &inputs, printer) {
-            Ok(changes) => changes,
+            Ok((plan, changes)) => {
+                let untracked = untracked_of(plan.files_found(&changes).collect());
+                (changes, untracked)
+            }
             Err(code) => return code,
         },
     };
-    // Files that are right on disk but that git does not know yet would be missing from the
-    // commit: they make out/ stale as committed.
-    let on_disk: Vec<&str> = changes
-        .unchanged
-        .iter()
-        .chain(&changes.update)
-        .map(String::as_str)
-        .collect();
-    let untracked = load_untracked_files(&args.out, &on_disk).unwrap_or_default();
     let shown = |path: &str| args.out.join(path).display().to_string();
     if !printer.quiet {
         for path in &changes.foreign {
@@ -807,7 +808,7 @@ fn check(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
         printer.status(&format!(
             "tenet: {} is up to date ({} files)",
             args.out.display(),
-            changes.unchanged.len()
+            changes.unchanged
         ));
         return EXIT_OK;
     }
@@ -858,15 +859,16 @@ fn check(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
 }
 
 /// The full path of `check`: compiles, audits and compares with every file in out/. Saves a
-/// record when out/ is exactly the plan, so that the next run can take the shortcut. `Err`
-/// holds the exit code when compiling, the audit or reading failed.
+/// record when out/ is exactly the plan, so that the next run can take the shortcut. Returns
+/// the plan (of digests) and how out/ differs from it; `Err` holds the exit code when
+/// compiling, the audit or reading failed.
 fn compare_with_out(
     args: &InputArgs,
     switch: &AuditSwitch,
     key: Option<String>,
     inputs: &Inputs,
     printer: &Printer,
-) -> Result<TreeChanges, u8> {
+) -> Result<(Plan<Digest>, TreeChanges), u8> {
     let compiled = match inputs.compile::<Digest>() {
         Ok(compiled) => compiled,
         Err(diagnostics) => {
@@ -903,7 +905,7 @@ fn compare_with_out(
         // Only saves work next time; a failure changes nothing.
         let _ = lock.record_plan(&plan, stamps, &header);
     }
-    Ok(changes)
+    Ok((plan, changes))
 }
 
 #[cfg(test)]
