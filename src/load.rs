@@ -298,8 +298,9 @@ fn span_at(bytes: &[u8], pos: usize) -> Span {
     }
 }
 
-/// What a file's stamp is until its reader fills it in (see [`walk_output`]).
-const UNREAD_FILE: Stamp = Stamp {
+/// The stamp of a [`Walk`]'s entry not stamped (yet): a file until whoever reads it stamps it,
+/// or a folder the platform gave no stamp for (then the walk is not `stamped`).
+const NOT_STAMPED: Stamp = Stamp {
     device: 0,
     inode: 0,
     size: 0,
@@ -310,7 +311,7 @@ const UNREAD_FILE: Stamp = Stamp {
 /// The folders and regular files found under an output directory, sorted by path, in the
 /// form the output record keeps them. Each folder is stamped as it is listed, before its
 /// entries (so that an entry added later changes the stamp); each file holds
-/// [`UNREAD_FILE`] until whoever reads it stamps it. `stamped` is false once anything could
+/// [`NOT_STAMPED`] until whoever reads it stamps it. `stamped` is false once anything could
 /// not be stamped (then no record can be saved).
 struct Walk {
     entries: Vec<StampedPath>,
@@ -372,13 +373,13 @@ fn walk_output(out: &Path) -> std::io::Result<Walk> {
                 entries.push(StampedPath {
                     path: relative,
                     is_folder: true,
-                    stamp: stamp.unwrap_or(UNREAD_FILE),
+                    stamp: stamp.unwrap_or(NOT_STAMPED),
                 });
             } else if file_type.is_file() {
                 entries.push(StampedPath {
                     path: relative,
                     is_folder: false,
-                    stamp: UNREAD_FILE,
+                    stamp: NOT_STAMPED,
                 });
             }
         }

@@ -244,6 +244,34 @@ mod tests {
     }
 
     #[test]
+    fn files_found_are_those_on_disk_as_tenets_own() {
+        let object = |name: &str| PlannedObject {
+            path: format!("cluster/role/{name}.yaml"),
+            content: format!("{GENERATED_MARKER} {name}\n"),
+            audit: None,
+        };
+        let plan: Plan = Plan::from_objects(&mut ["a", "b", "c", "d"].map(object), "tenants");
+        let existing: BTreeMap<String, Vec<u8>> = [
+            ("cluster/role/a.yaml", format!("{GENERATED_MARKER} a\n")),
+            ("cluster/role/c.yaml", format!("{GENERATED_MARKER} old c\n")),
+            ("cluster/role/d.yaml", "by hand\n".to_string()),
+            ("cluster/role/e.yaml", format!("{GENERATED_MARKER} e\n")),
+        ]
+        .into_iter()
+        .map(|(path, text)| (path.to_string(), text.into_bytes()))
+        .collect();
+        let changes = plan.changes_against(&existing);
+        assert_eq!(changes.create, ["cluster/role/b.yaml", KUSTOMIZATION_FILE]);
+        assert_eq!(changes.update, ["cluster/role/c.yaml"]);
+        assert_eq!(changes.conflicts, ["cluster/role/d.yaml"]);
+        assert_eq!(changes.remove, ["cluster/role/e.yaml"]);
+        assert_eq!(changes.unchanged, 1);
+        // Not b and the kustomization (not on disk), nor d (someone else's), nor e (not planned).
+        let found: Vec<&str> = plan.files_found(&changes).collect();
+        assert_eq!(found, ["cluster/role/a.yaml", "cluster/role/c.yaml"]);
+    }
+
+    #[test]
     fn paths_follow_the_layout() {
         let id = |ns: Option<&str>, kind: &str, name: &str| ObjectIdentity {
             group: String::new(),

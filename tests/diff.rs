@@ -612,6 +612,16 @@ fn check_notices_files_git_does_not_track() {
         )),
         "{stdout}"
     );
+    // The new file makes check compare every file (the record no longer vouches for out/);
+    // git is asked about the plan's files found on disk then.
+    assert!(stdout.contains("1 not tracked by git"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "  untracked {} (add it to git)",
+            out.join(untracked).display()
+        )),
+        "{stdout}"
+    );
 }
 
 #[test]
