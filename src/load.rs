@@ -411,16 +411,19 @@ pub fn read_output_tree(out: &Path) -> std::io::Result<BTreeMap<String, Vec<u8>>
     .collect()
 }
 
-/// Compares the files under `out` with `plan` one by one, without holding their contents, and
-/// stamps every folder and file as it was before its contents were read (`None` where the
-/// platform gives no stamps). The stamps let a run that finds the directory up to date save an
-/// [`OutputRecord`].
+/// Compares the files under `out` with `plan` one by one, without holding their contents.
+/// When the directory is exactly the plan (no changes, no conflicts), also gives the stamps of
+/// every folder and file as they were before their contents were read (`None` where the
+/// platform gives no stamps), so that the run can save an [`OutputRecord`]; otherwise `None`:
+/// a run that writes stamps the tree again afterwards, and a large tree's stamps are not held
+/// meanwhile.
 pub fn compare_output_tree<C: FileContent>(
     out: &Path,
     plan: &Plan<C>,
 ) -> std::io::Result<(TreeChanges, Option<Vec<StampedPath>>)> {
     if !out.exists() {
-        return Ok((plan.changes_from(&BTreeMap::new()), Some(Vec::new())));
+        // Every planned file is to create.
+        return Ok((plan.changes_from(&BTreeMap::new()), None));
     }
     let mut walk = walk_output(out)?;
     let files = walk.files();
@@ -443,6 +446,9 @@ pub fn compare_output_tree<C: FileContent>(
         .collect();
     let changes = plan.changes_from(&existing);
     drop(existing);
+    if !changes.is_empty() || !changes.conflicts.is_empty() {
+        return Ok((changes, None));
+    }
     walk.stamp_files(&files, classified.into_iter().map(|(stamp, _)| stamp));
     Ok((changes, walk.into_stamps()))
 }

@@ -53,6 +53,8 @@ pub struct WriteReport {
 /// What a plan changes in a locked output directory, as read by [`OutputLock::compare`].
 pub struct Comparison {
     changes: TreeChanges,
+    /// The stamps of the directory as read, only when it is exactly the plan (see
+    /// [`compare_output_tree`]).
     stamps: Option<Vec<StampedPath>>,
 }
 
