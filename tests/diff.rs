@@ -587,16 +587,18 @@ fn check_notices_files_git_does_not_track() {
     let untracked = "cluster/clusterrole/alice-tenant-access.yaml";
     git(root, &["rm", "-q", "--cached", &format!("out/{untracked}")]);
     git(root, &["commit", "-q", "-m", "forgot one"]);
+    let reports_untracked = |stdout: &str| {
+        assert!(stdout.contains("1 not tracked by git"), "{stdout}");
+        assert!(
+            stdout.contains(&format!(
+                "  untracked {} (add it to git)",
+                out.join(untracked).display()
+            )),
+            "{stdout}"
+        );
+    };
     let assert = check(&out).assert().code(1);
-    let stdout = stdout_of(&assert);
-    assert!(stdout.contains("1 not tracked by git"), "{stdout}");
-    assert!(
-        stdout.contains(&format!(
-            "  untracked {} (add it to git)",
-            out.join(untracked).display()
-        )),
-        "{stdout}"
-    );
+    reports_untracked(&stdout_of(&assert));
 
     // An untracked leftover is listed for removal like a tracked one.
     std::fs::write(
@@ -614,14 +616,7 @@ fn check_notices_files_git_does_not_track() {
     );
     // The new file makes check compare every file (the record no longer vouches for out/);
     // git is asked about the plan's files found on disk then.
-    assert!(stdout.contains("1 not tracked by git"), "{stdout}");
-    assert!(
-        stdout.contains(&format!(
-            "  untracked {} (add it to git)",
-            out.join(untracked).display()
-        )),
-        "{stdout}"
-    );
+    reports_untracked(&stdout);
 }
 
 #[test]
