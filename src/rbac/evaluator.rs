@@ -181,67 +181,51 @@ type BindingId = u32;
 /// index copies no name: it is one sorted list of (key, binding) pairs, the key a hash of the
 /// scope and of the user or group a subject names. A key only selects candidates:
 /// [`SubjectIndex::bindings_for`] keeps a binding only when it is in the scope and one of its
-/// subjects names the user or a group, so a hash collision can never add a binding.
+/// subjects names the user or a group, so a hash collision can never add a binding. The hash
+/// is keyed at random (like a `HashMap`'s), so input cannot be crafted to make many names
+/// collide and every lookup slow.
 #[derive(Debug, Default)]
 struct SubjectIndex {
     entries: Vec<(u64, BindingId)>,
+    hasher: RandomState,
 }
 
 /// What a subject is matched by: the user name of a request (users and service accounts) or
 /// one of its groups.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Hash)]
 enum NameKind {
     User,
     Group,
 }
 
-/// The index key of `name` of this kind in this scope (`None`: cluster-wide). The name is
-/// given in pieces, so that a service account's user name is hashed without being built.
-fn subject_key(scope: Option<&str>, kind: NameKind, name: &[&str]) -> u64 {
-    // 64-bit FNV-1a: stable, and the same for a name however it is split into pieces.
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let scope_tag: &[u8] = match scope {
-        None => b"c",
-        Some(_) => b"n",
-    };
-    let kind_tag: &[u8] = match kind {
-        NameKind::User => b"\0u",
-        NameKind::Group => b"\0g",
-    };
-    [scope_tag, scope.unwrap_or_default().as_bytes(), kind_tag]
-        .into_iter()
-        .chain(name.iter().map(|piece| piece.as_bytes()))
-        .flatten()
-        .fold(OFFSET, |hash, byte| {
-            (hash ^ u64::from(*byte)).wrapping_mul(PRIME)
-        })
-}
-
 impl SubjectIndex {
     fn new(bindings: &[Binding]) -> SubjectIndex {
-        let mut entries = Vec::new();
+        let mut index = SubjectIndex::default();
         for (id, binding) in bindings.iter().enumerate() {
             let id = BindingId::try_from(id).unwrap_or(BindingId::MAX);
             let scope = binding.namespace.as_deref();
             for subject in &binding.subjects {
                 let key = match subject {
-                    Subject::Group(group) => subject_key(scope, NameKind::Group, &[group]),
-                    Subject::User(name) => subject_key(scope, NameKind::User, &[name]),
+                    Subject::Group(group) => index.key(scope, NameKind::Group, group),
+                    Subject::User(name) => index.key(scope, NameKind::User, name),
                     // Service accounts are matched by their user name, like the authorizer does.
-                    Subject::ServiceAccount { namespace, name } => subject_key(
-                        scope,
-                        NameKind::User,
-                        &[SERVICE_ACCOUNT_USER_PREFIX, namespace, ":", name],
-                    ),
+                    Subject::ServiceAccount { .. } => {
+                        let user_name = subject.user_name().unwrap_or_default();
+                        index.key(scope, NameKind::User, &user_name)
+                    }
                 };
-                entries.push((key, id));
+                index.entries.push((key, id));
             }
         }
-        entries.sort_unstable();
-        entries.dedup();
-        entries.shrink_to_fit();
-        SubjectIndex { entries }
+        index.entries.sort_unstable();
+        index.entries.dedup();
+        index.entries.shrink_to_fit();
+        index
+    }
+
+    /// The key of `name` of this kind in this scope (`None`: cluster-wide).
+    fn key(&self, scope: Option<&str>, kind: NameKind, name: &str) -> u64 {
+        self.hasher.hash_one((scope, kind, name))
     }
 
     /// The bindings of a scope that name the user or one of the groups, in load order.
@@ -255,12 +239,12 @@ impl SubjectIndex {
     ) {
         let start = into.len();
         let keys = user
-            .map(|user| subject_key(scope, NameKind::User, &[user]))
+            .map(|user| self.key(scope, NameKind::User, user))
             .into_iter()
             .chain(
                 groups
                     .iter()
-                    .map(|group| subject_key(scope, NameKind::Group, &[group])),
+                    .map(|group| self.key(scope, NameKind::Group, group)),
             );
         for key in keys {
             let first = self.entries.partition_point(|&(entry, _)| entry < key);
@@ -812,8 +796,8 @@ subjects: [{kind: Group, name: system:serviceaccounts}]
         let (alice_edits, ops) = (id_of("alice-edits-cms"), id_of("ops"));
         // Keys that point at other subjects' bindings, as a hash collision would.
         for scope in [None, Some("team-a")] {
-            let mallory = subject_key(scope, NameKind::User, &["mallory"]);
-            let staff = subject_key(scope, NameKind::Group, &["staff"]);
+            let mallory = evaluator.subjects.key(scope, NameKind::User, "mallory");
+            let staff = evaluator.subjects.key(scope, NameKind::Group, "staff");
             evaluator.subjects.entries.extend([
                 (mallory, alice_edits),
                 (mallory, ops),
@@ -848,23 +832,24 @@ subjects: [{kind: Group, name: system:serviceaccounts}]
     #[test]
     fn a_service_account_is_indexed_under_its_user_name() {
         let user_name = "system:serviceaccount:team-a:deployer";
-        let pieces = [SERVICE_ACCOUNT_USER_PREFIX, "team-a", ":", "deployer"];
-        for scope in [None, Some("team-a")] {
-            assert_eq!(
-                subject_key(scope, NameKind::User, &pieces),
-                subject_key(scope, NameKind::User, &[user_name])
-            );
-        }
-        // A user or group of the same name in another scope has another key.
-        assert_ne!(
-            subject_key(None, NameKind::User, &["x"]),
-            subject_key(Some("a"), NameKind::User, &["x"])
-        );
-        assert_ne!(
-            subject_key(None, NameKind::User, &["x"]),
-            subject_key(None, NameKind::Group, &["x"])
-        );
         let evaluator = fixture_evaluator();
+        let deployer_secret = evaluator
+            .bindings()
+            .iter()
+            .position(|b| b.name == "deployer-secret")
+            .and_then(|index| BindingId::try_from(index).ok())
+            .expect("the fixture binds the deployer");
+        let key = evaluator
+            .subjects
+            .key(Some("team-a"), NameKind::User, user_name);
+        let indexed: Vec<BindingId> = evaluator
+            .subjects
+            .entries
+            .iter()
+            .filter(|&&(entry, _)| entry == key)
+            .map(|&(_, id)| id)
+            .collect();
+        assert_eq!(indexed, [deployer_secret]);
         let query = parse_query(&format!("{user_name} get secrets team-a db-password"))
             .expect("valid query");
         let decision = evaluator.can_i(user_name, &[], &query.action);
