@@ -896,9 +896,8 @@ fn compare_with_out(
             return Err(EXIT_ERROR);
         }
     };
-    let exact = changes.is_empty() && changes.conflicts.is_empty();
-    if exact
-        && let (Some(key), Some(stamps)) = (key, stamps)
+    // Stamps come only when out/ is exactly the plan: then the next run can take the shortcut.
+    if let (Some(key), Some(stamps)) = (key, stamps)
         && let Some(lock) = try_lock_output(&args.out)
     {
         let header = OutputRecord::new(key, warnings.0, audit_warnings);
