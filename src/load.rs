@@ -397,15 +397,10 @@ pub fn read_output_tree(out: &Path) -> std::io::Result<BTreeMap<String, Vec<u8>>
         return Ok(BTreeMap::new());
     }
     let walk = walk_output(out)?;
-    let files: Vec<&str> = walk
-        .entries
-        .iter()
-        .filter(|entry| !entry.is_folder)
-        .map(|entry| entry.path.as_str())
-        .collect();
     // The walk is cheap; reading tens of thousands of small files is not: read on all cores.
-    crate::parallel::map_ordered(&files, 256, |path| {
-        fs::read(out.join(path)).map(|bytes| (path.to_string(), bytes))
+    crate::parallel::map_ordered(&walk.files(), 256, |&index| {
+        let path = &walk.entries[index].path;
+        fs::read(out.join(path)).map(|bytes| (path.clone(), bytes))
     })
     .into_iter()
     .collect()
