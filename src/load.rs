@@ -390,6 +390,17 @@ fn walk_output(out: &Path) -> std::io::Result<Walk> {
     Ok(Walk { entries, stamped })
 }
 
+/// Whether the output directory `out` (which exists) holds nothing but hidden entries, which
+/// tenet never reads or writes: then a first run can write everything without comparing.
+pub fn output_is_empty(out: &Path) -> std::io::Result<bool> {
+    for entry in fs::read_dir(out)? {
+        if !is_hidden(&entry?.file_name()) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// The files tenet finds under an output directory (relative, `/`-separated path to bytes),
 /// for comparing with a fresh plan; hidden files are skipped, and a missing directory has none.
 pub fn read_output_tree(out: &Path) -> std::io::Result<BTreeMap<String, Vec<u8>>> {

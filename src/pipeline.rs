@@ -102,16 +102,36 @@ pub fn compile_as<C: FileContent>(
     templates: &TemplateSet,
 ) -> Result<Compiled<C>, Diagnostics> {
     let (model, warnings) = validate_sources(sources)?;
+    compile_validated(model, warnings, sources, templates, &|_, _| {})
+}
+
+/// Receives the path and text (in parts, one after the other) of each output file as soon as
+/// it is made, from any thread: how `generate` writes a first run's files while the rest is
+/// still being rendered. A file given to the sink belongs to the plan only if the compilation
+/// succeeds.
+pub type FileSink<'a> = &'a (dyn Fn(&str, &[&str]) + Sync);
+
+/// The rest of [`compile_as`] once [`validate_sources`] has given the model and its warnings,
+/// giving each output file's text to `sink` as it is made.
+pub fn compile_validated<C: FileContent>(
+    model: Model,
+    warnings: Diagnostics,
+    sources: &Sources,
+    templates: &TemplateSet,
+    sink: FileSink<'_>,
+) -> Result<Compiled<C>, Diagnostics> {
     // Shared with the templates while rendering, and the only owner again afterwards.
     let model = Arc::new(model);
     let Rendered {
         mut objects,
         rendered_by,
         cluster_roles,
-    } = render_and_check(&model, templates, &sources.root_name)?;
+    } = render_and_check(&model, templates, &sources.root_name, sink)?;
     let model = Arc::unwrap_or_clone(model);
     check_custom_roles(&model, &cluster_roles)?;
-    let plan = Plan::from_objects(&mut objects, &sources.root_name);
+    let kustomization = kustomization_text(objects.iter().map(|o| &o.path), &sources.root_name);
+    sink(KUSTOMIZATION_FILE, &[&kustomization]);
+    let plan = Plan::from_objects(&mut objects, &kustomization);
     Ok(Compiled {
         model,
         objects,
@@ -278,6 +298,7 @@ fn render_and_check<C: FileContent>(
     model: &Arc<Model>,
     templates: &TemplateSet,
     sources_root: &str,
+    sink: FileSink<'_>,
 ) -> Result<Rendered<C>, Diagnostics> {
     let renderer = Renderer::new(model, templates).map_err(Diagnostics::sorted)?;
     let contexts = render_contexts(model);
@@ -290,7 +311,7 @@ fn render_and_check<C: FileContent>(
         };
         for object in rendered {
             let offset = object.output.offset;
-            match check_object(model, templates, object, sources_root) {
+            match check_object(model, templates, object, sources_root, sink) {
                 Ok((object, identity)) => {
                     if identity.group == "rbac.authorization.k8s.io"
                         && identity.kind == "ClusterRole"
@@ -426,13 +447,14 @@ fn duplicate_message(
 }
 
 /// The checks of one object on its own: identity, scope and schema; then its file's text
-/// (header and canonical YAML), kept as `C` keeps it. Returns the identity beside the planned
-/// object, which does not keep it.
+/// (header and canonical YAML), given to `sink` and kept as `C` keeps it. Returns the
+/// identity beside the planned object, which does not keep it.
 fn check_object<C: FileContent>(
     model: &Arc<Model>,
     templates: &TemplateSet,
     mut object: RenderedObject,
     sources_root: &str,
+    sink: FileSink<'_>,
 ) -> Result<(PlannedObject<C>, ObjectIdentity), Diagnostic> {
     let identity = identity_of(&object.value)
         .and_then(|id| check_schema(&id, &object.value).map(|()| id))
@@ -454,6 +476,7 @@ fn check_object<C: FileContent>(
         })?;
     let (path, [header, body]) =
         object_file(model, templates, &mut object, &identity, sources_root)?;
+    sink(&path, &[&header, &body]);
     // A plan of digests hashes the two parts: the whole text is never made.
     let content = C::of_parts(&[&header, &body]);
     let origin = ObjectOrigin {

@@ -8,6 +8,11 @@
 //! `out/` is left either entirely as before or entirely as after. Unchanged files
 //! are not touched and keep their modification time. Two runs on one `out/` are serialised
 //! by a lock file.
+//!
+//! A first run, into an output directory that holds nothing of tenet's, need not compare:
+//! [`FreshOutput`] stages each file in the staging folder while the plan is still being
+//! compiled (on all cores, so writing overlaps rendering), and moves the staged folders in
+//! once the compilation and the audit have passed; otherwise it removes them again.
 
 use std::borrow::Borrow;
 use std::collections::BTreeMap;
@@ -72,7 +77,7 @@ impl Comparison {
 
 /// Called before every filesystem step of the transaction with the step's name and path.
 /// Tests use it to inject failures; `generate` passes [`no_faults`].
-pub type FaultHook<'a> = &'a mut dyn FnMut(&str, &Path) -> io::Result<()>;
+pub type FaultHook<'a> = &'a mut (dyn FnMut(&str, &Path) -> io::Result<()> + Send);
 
 pub fn no_faults(_step: &str, _path: &Path) -> io::Result<()> {
     Ok(())
@@ -119,11 +124,35 @@ fn open_lock_file(out: &Path) -> Result<File, WriteError> {
 
 /// Locks `out`, creating it when missing; waits while another run holds the lock.
 pub fn lock_output(out: &Path) -> Result<OutputLock<'_>, WriteError> {
-    fs::create_dir_all(out).map_err(io_error("create", out))?;
-    let file = open_lock_file(out)?;
-    file.lock()
-        .map_err(io_error("lock", &out.join(LOCK_FILE)))?;
-    Ok(OutputLock { out, _file: file })
+    // A run that created `out` for a first write removes it again if that write fails
+    // ([`FreshOutput`]), lock file and all: whoever was waiting then holds the lock of a
+    // removed file, and locks again.
+    loop {
+        fs::create_dir_all(out).map_err(io_error("create", out))?;
+        let file = open_lock_file(out)?;
+        file.lock()
+            .map_err(io_error("lock", &out.join(LOCK_FILE)))?;
+        if lock_file_in_place(out, &file) {
+            return Ok(OutputLock { out, _file: file });
+        }
+    }
+}
+
+/// Whether `file`, a lock file of `out` that this run opened, is still the one at its path.
+#[cfg(unix)]
+fn lock_file_in_place(out: &Path, file: &File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(out.join(LOCK_FILE))) {
+        (Ok(held), Ok(at_path)) => held.dev() == at_path.dev() && held.ino() == at_path.ino(),
+        (Ok(_), Err(err)) => err.kind() != io::ErrorKind::NotFound,
+        // Nothing to compare with: trust the lock as before.
+        (Err(_), _) => true,
+    }
+}
+
+#[cfg(not(unix))]
+fn lock_file_in_place(_out: &Path, _file: &File) -> bool {
+    true
 }
 
 /// Locks an existing `out` if that can be done at once; `None` when it is missing, read-only
@@ -134,7 +163,204 @@ pub fn try_lock_output(out: &Path) -> Option<OutputLock<'_>> {
     }
     let file = open_lock_file(out).ok()?;
     file.try_lock().ok()?;
-    Some(OutputLock { out, _file: file })
+    lock_file_in_place(out, &file).then_some(OutputLock { out, _file: file })
+}
+
+/// A first run's write into an output directory that holds nothing of tenet's yet (missing,
+/// or with hidden entries only): each file is staged as soon as it is compiled
+/// ([`Self::stage`], a [`FileSink`](crate::pipeline::FileSink)), so that writing overlaps
+/// rendering and no text is held, and [`Self::commit`] moves the staged folders and files
+/// into place once the plan is known and audited. Dropped without a commit, it removes all it
+/// staged or placed, and the output directory (with any parents) if it created it: `out/` is
+/// left as before.
+pub struct FreshOutput<'a, 'f> {
+    lock: OutputLock<'a>,
+    /// Folders this run created for the output directory, `out` first.
+    created: Vec<PathBuf>,
+    staging: PathBuf,
+    fault: std::sync::Mutex<FaultHook<'f>>,
+    staged: std::sync::atomic::AtomicUsize,
+    /// The first failure to stage a file; files given after it are not written.
+    failure: std::sync::Mutex<Option<WriteError>>,
+    failed: std::sync::atomic::AtomicBool,
+    /// Staged folders and files moved into `out`.
+    placed: Vec<PathBuf>,
+    committed: bool,
+}
+
+/// Starts a [`FreshOutput`] write into `out` when it is missing or holds hidden entries only;
+/// `None` when it holds anything else (then the plan must be compared with it), or is not a
+/// folder. `out` is locked until the write is dropped.
+pub fn begin_fresh_output<'a, 'f>(
+    out: &'a Path,
+    fault: FaultHook<'f>,
+) -> Result<Option<FreshOutput<'a, 'f>>, WriteError> {
+    let mut created = Vec::new();
+    let mut missing = Some(out);
+    while let Some(dir) = missing.filter(|dir| !dir.as_os_str().is_empty()) {
+        match dir.symlink_metadata() {
+            Err(err) if err.kind() == io::ErrorKind::NotFound => created.push(dir.to_path_buf()),
+            _ => break,
+        }
+        missing = dir.parent();
+    }
+    if created.is_empty() && !out.is_dir() {
+        return Ok(None);
+    }
+    let lock = lock_output(out).inspect_err(|_| remove_folders(&created))?;
+    // Read under the lock: another run may have written since.
+    if !crate::load::output_is_empty(out).map_err(io_error("read", out))? {
+        return Ok(None);
+    }
+    let fresh = FreshOutput {
+        lock,
+        created,
+        staging: out.join(STAGING_DIR),
+        fault: std::sync::Mutex::new(fault),
+        staged: std::sync::atomic::AtomicUsize::new(0),
+        failure: std::sync::Mutex::new(None),
+        failed: std::sync::atomic::AtomicBool::new(false),
+        placed: Vec::new(),
+        committed: false,
+    };
+    // A record vouches for files that are not there; and a staging folder left by a run that
+    // was killed holds nothing anyone needs.
+    fresh.lock.forget_record()?;
+    if fresh.staging.exists() {
+        fs::remove_dir_all(&fresh.staging).map_err(io_error("remove", &fresh.staging))?;
+    }
+    let staging = fresh.staging.clone();
+    fresh.step("create directory", &staging)?;
+    fs::create_dir(&staging).map_err(io_error("create directory", &staging))?;
+    Ok(Some(fresh))
+}
+
+impl FreshOutput<'_, '_> {
+    /// The lock on the output directory, held until this write is dropped.
+    pub fn lock(&self) -> &OutputLock<'_> {
+        &self.lock
+    }
+
+    fn step(&self, name: &'static str, path: &Path) -> Result<(), WriteError> {
+        let mut fault = self
+            .fault
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        (*fault)(name, path).map_err(io_error(name, path))
+    }
+
+    /// Stages the file at `relative` (a `/`-separated path in the output directory) with the
+    /// text `parts` one after the other. Called from any thread. A failure is kept for
+    /// [`Self::commit`] to report, and stops all further staging.
+    pub fn stage(&self, relative: &str, parts: &[&str]) {
+        use std::sync::atomic::Ordering;
+        if self.failed.load(Ordering::Relaxed) {
+            return;
+        }
+        match self.stage_file(relative, parts) {
+            Ok(()) => {
+                self.staged.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(err) => {
+                self.failed.store(true, Ordering::Relaxed);
+                self.failure
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get_or_insert(err);
+            }
+        }
+    }
+
+    fn stage_file(&self, relative: &str, parts: &[&str]) -> Result<(), WriteError> {
+        let path = self.staging.join(relative);
+        self.step("write", &path)?;
+        let text = match parts {
+            [text] => std::borrow::Cow::Borrowed(*text),
+            parts => std::borrow::Cow::Owned(parts.concat()),
+        };
+        match fs::write(&path, text.as_bytes()) {
+            // The first file of its folder: create the folder (and any above it) and retry.
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                let folder = path.parent().unwrap_or(&self.staging);
+                self.step("create directory", folder)?;
+                fs::create_dir_all(folder).map_err(io_error("create directory", folder))?;
+                fs::write(&path, text.as_bytes()).map_err(io_error("write", &path))
+            }
+            written => written.map_err(io_error("write", &path)),
+        }
+    }
+
+    /// Moves every staged folder and file into the output directory, once `plan` (whose every
+    /// file was staged, and nothing else) is known good. A failure undoes every move.
+    pub fn commit<C: FileContent>(&mut self, plan: &Plan<C>) -> Result<WriteReport, WriteError> {
+        let failure = self
+            .failure
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(err) = failure.take() {
+            return Err(err);
+        }
+        let staged = *self.staged.get_mut();
+        if staged != plan.files.len() {
+            let message = format!(
+                "{staged} files were staged for a plan of {} (a bug in tenet)",
+                plan.files.len()
+            );
+            return Err(io_error("write", &self.staging)(io::Error::other(message)));
+        }
+        let read = |staging: &Path| {
+            fs::read_dir(staging)?
+                .map(|entry| entry.map(|entry| entry.file_name()))
+                .collect::<io::Result<Vec<_>>>()
+        };
+        let mut names = read(&self.staging).map_err(io_error("read", &self.staging))?;
+        names.sort();
+        for name in names {
+            let target = self.lock.out.join(&name);
+            self.step("rename", &target)?;
+            fs::rename(self.staging.join(&name), &target).map_err(io_error("rename", &target))?;
+            self.placed.push(target);
+        }
+        self.committed = true;
+        let _ = fs::remove_dir(&self.staging);
+        let changes = TreeChanges {
+            create: plan.files.keys().cloned().collect(),
+            ..TreeChanges::default()
+        };
+        // As in `apply`: stamps only save work next time.
+        let stamps = stamp_output_tree(self.lock.out).ok().flatten();
+        Ok(WriteReport { changes, stamps })
+    }
+}
+
+impl Drop for FreshOutput<'_, '_> {
+    /// Undoes an uncommitted write: errors are ignored, so that as much as possible is removed.
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        for placed in self.placed.drain(..).rev() {
+            let _ = match placed.symlink_metadata() {
+                Ok(metadata) if metadata.is_dir() => fs::remove_dir_all(&placed),
+                _ => fs::remove_file(&placed),
+            };
+        }
+        let _ = fs::remove_dir_all(&self.staging);
+        if !self.created.is_empty() {
+            // Still locked: a run waiting for the lock finds its file gone and locks again.
+            let _ = fs::remove_file(self.lock.out.join(LOCK_FILE));
+            remove_folders(&self.created);
+        }
+    }
+}
+
+/// Removes `folders`, each only if empty, in order until one cannot be removed.
+fn remove_folders(folders: &[PathBuf]) {
+    for folder in folders {
+        if fs::remove_dir(folder).is_err() {
+            break;
+        }
+    }
 }
 
 impl OutputLock<'_> {

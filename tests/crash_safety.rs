@@ -8,11 +8,13 @@ use std::path::Path;
 use std::process::Command;
 
 use tenet::load::Sources;
-use tenet::pipeline::compile;
-use tenet::plan::{GENERATED_MARKER, Plan};
+use tenet::pipeline::{compile, compile_validated, validate_sources};
+use tenet::plan::{Digest, GENERATED_MARKER, Plan};
 use tenet::record::RECORD_FILE;
 use tenet::templates::TemplateSet;
-use tenet::write::{LOCK_FILE, lock_output, no_faults, write_plan, write_plan_with_faults};
+use tenet::write::{
+    LOCK_FILE, begin_fresh_output, lock_output, no_faults, write_plan, write_plan_with_faults,
+};
 
 #[path = "../examples/synth.rs"]
 #[allow(dead_code)]
@@ -324,4 +326,115 @@ fn concurrent_generates_are_serialised_by_the_lock() {
             "round {round}: staged or backup files were left behind"
         );
     }
+}
+
+/// A first run into an output directory that holds nothing of tenet's stages each file as it
+/// is compiled ([`tenet::write::FreshOutput`]) and moves them in once the plan is known.
+fn fresh_write(
+    sources: &Sources,
+    out: &Path,
+    fault: tenet::write::FaultHook<'_>,
+) -> Result<(), tenet::write::WriteError> {
+    let mut fresh = begin_fresh_output(out, fault)?.expect("out/ holds nothing of tenet's");
+    let (model, warnings) = validate_sources(sources).expect("valid input");
+    let stage = |path: &str, parts: &[&str]| fresh.stage(path, parts);
+    let templates = TemplateSet::embedded();
+    let compiled = compile_validated::<Digest>(model, warnings, sources, &templates, &stage)
+        .expect("the input compiles");
+    fresh.commit(&compiled.plan).map(drop)
+}
+
+#[test]
+fn a_failure_at_any_step_of_a_fresh_write_leaves_out_as_before() {
+    // The example input renders in one chunk, on one thread: the steps come in one order.
+    let (sources, diagnostics) = tenet::load::load_sources(Path::new("tenants"));
+    assert!(diagnostics.0.is_empty(), "{diagnostics:?}");
+    let expected_after = tree_of_plan(
+        &compile(&sources, &TemplateSet::embedded()).unwrap().plan,
+        &BTreeMap::new(),
+    );
+    let counting = tempfile::tempdir().unwrap();
+    let mut steps = Vec::new();
+    fresh_write(
+        &sources,
+        &counting.path().join("out"),
+        &mut |step: &str, path: &Path| {
+            steps.push(format!("{step} {}", path.display()));
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(tree(&counting.path().join("out")), expected_after);
+    let renames = steps.iter().filter(|s| s.starts_with("rename")).count();
+    assert_eq!(
+        renames, 3,
+        "cluster/, kustomization.yaml, namespaces/: {steps:#?}"
+    );
+    assert!(steps.len() > 75, "every file is a step: {steps:#?}");
+
+    for (failing, described) in steps.iter().enumerate() {
+        // A missing output directory (and its missing parent) is not left behind.
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("parent/out");
+        let err = fresh_write(&sources, &out, &mut failing_at(failing))
+            .expect_err("the injected failure is reported");
+        assert!(err.to_string().contains("injected failure"), "{err}");
+        assert_eq!(
+            tree(dir.path()),
+            BTreeMap::new(),
+            "something was left after a failure at step {failing}: {described}"
+        );
+        // An output directory with hidden entries only keeps them, and nothing else.
+        let out = dir.path().join("kept");
+        fs::create_dir(&out).unwrap();
+        fs::write(out.join(".gitkeep"), "").unwrap();
+        let before = tree(&out);
+        fresh_write(&sources, &out, &mut failing_at(failing)).expect_err("injected");
+        assert_eq!(
+            tree(&out),
+            before,
+            "out/ changed after a failure at step {failing}: {described}"
+        );
+        fresh_write(&sources, &out, &mut no_faults).unwrap();
+        let mut expected = expected_after.clone();
+        expected.insert(".gitkeep".to_string(), Some(Vec::new()));
+        assert_eq!(tree(&out), expected);
+    }
+}
+
+/// Staged on both cores: a failure partway (whichever file it hits) still leaves nothing.
+#[test]
+fn a_failure_partway_through_a_parallel_fresh_write_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let tenants = dir.path().join("tenants");
+    let plan = synthetic_tenants(&tenants, 3);
+    let (sources, _) = tenet::load::load_sources(&tenants);
+    let out = dir.path().join("out");
+    let err = fresh_write(&sources, &out, &mut failing_at(400)).expect_err("injected");
+    assert!(err.to_string().contains("injected failure"), "{err}");
+    assert!(!out.exists());
+    fresh_write(&sources, &out, &mut no_faults).unwrap();
+    assert_eq!(tree(&out), tree_of_plan(&plan, &BTreeMap::new()));
+}
+
+/// A fresh write that fails removes the output directory it created, lock file and all; a run
+/// that was waiting for that lock locks the directory again rather than a removed file.
+#[test]
+fn a_run_waiting_for_a_removed_output_directory_locks_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut faults = no_faults;
+    let fresh = begin_fresh_output(&out, &mut faults).unwrap().unwrap();
+    let waiter = std::thread::spawn({
+        let out = out.clone();
+        move || {
+            let _lock = lock_output(&out).unwrap();
+            let lock_file = fs::File::open(out.join(LOCK_FILE)).expect("the lock file is there");
+            // The lock held is the one on the file at the path: locking it again fails.
+            assert!(lock_file.try_lock().is_err());
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    drop(fresh);
+    waiter.join().unwrap();
 }

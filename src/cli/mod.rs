@@ -19,15 +19,20 @@ use tenet::diff_format::{
 };
 use tenet::load::{
     GitError, Sources, compare_output_tree, executable_identity, load_output_tree_at_revision,
-    load_sources, load_templates, load_untracked_files, read_output_record, read_output_tree,
-    verify_output_record,
+    load_sources, load_templates, load_untracked_files, output_is_empty, read_output_record,
+    read_output_tree, verify_output_record,
 };
 use tenet::manifests::tree_evaluator;
-use tenet::pipeline::{Compiled, RenderedBy, compile_as, render_texts, validate_sources};
+use tenet::pipeline::{
+    Compiled, RenderedBy, compile_as, compile_validated, render_texts, validate_sources,
+};
 use tenet::plan::{Digest, FileContent, Plan, TreeChanges};
 use tenet::record::{EntryKind, OutputRecord, RECORD_FILE, input_key};
 use tenet::templates::TemplateSet;
-use tenet::write::{WriteError, create_files, lock_output, no_faults, try_lock_output};
+use tenet::write::{
+    OutputLock, WriteError, WriteReport, begin_fresh_output, create_files, lock_output, no_faults,
+    try_lock_output,
+};
 
 use report::{Style, render_diagnostic};
 
@@ -571,6 +576,14 @@ fn generate(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
         }
         held = Some(lock);
     }
+    // A first run needs no comparison: see `generate_fresh`.
+    if held.is_none()
+        && !inputs.load_diagnostics.has_errors()
+        && may_be_fresh(&args.out)
+        && let Some(code) = generate_fresh(args, switch, printer, &inputs, key.as_deref())
+    {
+        return code;
+    }
     // The plan keeps digests: reading out/ and the audit never hold the whole output. The
     // texts of the files to write are rendered again once those are known.
     let compiled = match inputs.compile::<Digest>() {
@@ -620,19 +633,97 @@ fn generate(args: &InputArgs, switch: &AuditSwitch, printer: &Printer) -> u8 {
     };
     match lock.apply(texts, comparison, &mut no_faults) {
         Ok(report) => {
-            print_written(args, &report.changes, printer);
-            if let (Some(key), Some(stamps)) = (key, report.stamps) {
-                let header = OutputRecord::new(key, audited.warnings.0, audit_warnings);
-                if let Err(err) = lock.record_plan(&plan, stamps, &header) {
-                    eprintln!(
-                        "warning: {err}; out/ is complete, but the next run will compare every file"
-                    );
-                }
-            }
-            EXIT_OK
+            let header = key.map(|key| OutputRecord::new(key, audited.warnings.0, audit_warnings));
+            written(args, printer, &lock, &plan, report, header)
         }
         Err(err) => write_failed(&err),
     }
+}
+
+/// Whether `out` is missing or holds hidden entries only, as far as can be told without the
+/// lock ([`begin_fresh_output`] looks again under it).
+fn may_be_fresh(out: &Path) -> bool {
+    match out.symlink_metadata() {
+        Err(err) => err.kind() == std::io::ErrorKind::NotFound,
+        Ok(_) => output_is_empty(out).unwrap_or(false),
+    }
+}
+
+/// `generate` into an output directory that holds nothing of tenet's yet (a first run): each
+/// file is staged as soon as it is compiled, so that writing overlaps rendering and nothing is
+/// rendered twice, and all move into place once the audit has passed
+/// ([`FreshOutput`](tenet::write::FreshOutput)).
+/// Invalid input never creates `out/`: it is validated first, and an output directory created
+/// for the run is removed again when rendering or the audit fails. `None` when the directory
+/// turns out to hold files: then the plan must be compared with them.
+fn generate_fresh(
+    args: &InputArgs,
+    switch: &AuditSwitch,
+    printer: &Printer,
+    inputs: &Inputs,
+    key: Option<&str>,
+) -> Option<u8> {
+    let validated = validate_sources(&inputs.sources);
+    let (model, warnings) = match merge_load_errors(&inputs.load_diagnostics, validated) {
+        Ok(validated) => validated,
+        Err(diagnostics) => {
+            printer.diagnostics(&diagnostics, inputs);
+            return Some(EXIT_ERROR);
+        }
+    };
+    let mut faults = no_faults;
+    let mut fresh = match begin_fresh_output(&args.out, &mut faults) {
+        Ok(Some(fresh)) => fresh,
+        Ok(None) => return None,
+        Err(err) => return Some(write_failed(&err)),
+    };
+    let (sources, templates) = (&inputs.sources, &inputs.templates);
+    let stage = |path: &str, parts: &[&str]| fresh.stage(path, parts);
+    let compiled = match compile_validated::<Digest>(model, warnings, sources, templates, &stage) {
+        Ok(compiled) => compiled,
+        Err(diagnostics) => {
+            drop(fresh);
+            printer.diagnostics(&diagnostics, inputs);
+            return Some(EXIT_ERROR);
+        }
+    };
+    printer.diagnostics(&compiled.warnings, inputs);
+    let audited = audit_alongside(compiled, &args.out, switch, |_| ());
+    let Some(audit_warnings) = print_audit(audited.report, printer) else {
+        drop(fresh);
+        eprintln!("tenet: the audit failed; nothing was written");
+        return Some(EXIT_CHANGES);
+    };
+    Some(match fresh.commit(&audited.plan) {
+        Ok(report) => {
+            let header = key
+                .map(|key| OutputRecord::new(key.to_string(), audited.warnings.0, audit_warnings));
+            written(args, printer, fresh.lock(), &audited.plan, report, header)
+        }
+        Err(err) => {
+            drop(fresh);
+            write_failed(&err)
+        }
+    })
+}
+
+/// After a successful write: prints what changed and saves the record (`header` gives its key
+/// and warnings; none is saved without it, or without stamps).
+fn written(
+    args: &InputArgs,
+    printer: &Printer,
+    lock: &OutputLock<'_>,
+    plan: &Plan<Digest>,
+    report: WriteReport,
+    header: Option<OutputRecord>,
+) -> u8 {
+    print_written(args, &report.changes, printer);
+    if let (Some(header), Some(stamps)) = (header, report.stamps)
+        && let Err(err) = lock.record_plan(plan, stamps, &header)
+    {
+        eprintln!("warning: {err}; out/ is complete, but the next run will compare every file");
+    }
+    EXIT_OK
 }
 
 fn write_failed(err: &WriteError) -> u8 {
