@@ -316,6 +316,9 @@ const NOT_STAMPED: Stamp = Stamp {
 struct Walk {
     entries: Vec<StampedPath>,
     stamped: bool,
+    /// Entries that are neither folders nor regular files (symlinks above all), in path order:
+    /// tenet never writes over or through them.
+    blocked: Vec<String>,
 }
 
 impl Walk {
@@ -342,10 +345,12 @@ impl Walk {
     }
 }
 
-/// Every folder and regular file below `out` (see [`Walk`]); hidden entries (the lock, the
-/// record, staged files) and names that are not UTF-8 are skipped, symlinks are not followed.
+/// Every folder and regular file below `out` (see [`Walk`]), and every other entry apart;
+/// hidden entries (the lock, the record, staged files) and names that are not UTF-8 are
+/// skipped, symlinks are not followed.
 fn walk_output(out: &Path) -> std::io::Result<Walk> {
     let mut entries = Vec::new();
+    let mut blocked = Vec::new();
     let mut stamped = true;
     let mut pending = vec![String::new()];
     while let Some(prefix) = pending.pop() {
@@ -381,13 +386,20 @@ fn walk_output(out: &Path) -> std::io::Result<Walk> {
                     is_folder: false,
                     stamp: NOT_STAMPED,
                 });
+            } else {
+                blocked.push(relative);
             }
         }
     }
+    blocked.sort_unstable();
     entries.sort_unstable_by(|a, b| a.path.cmp(&b.path));
     // Grown by doubling; a large tree keeps it while its files are compared.
     entries.shrink_to_fit();
-    Ok(Walk { entries, stamped })
+    Ok(Walk {
+        entries,
+        stamped,
+        blocked,
+    })
 }
 
 /// Whether the output directory `out` (which exists) holds nothing but hidden entries, which
@@ -429,7 +441,7 @@ pub fn compare_output_tree<C: FileContent>(
 ) -> std::io::Result<(TreeChanges, Option<Vec<StampedPath>>)> {
     if !out.exists() {
         // Every planned file is to create.
-        return Ok((plan.changes_from(&BTreeMap::new()), None));
+        return Ok((plan.changes_from(&BTreeMap::new(), &[]), None));
     }
     let mut walk = walk_output(out)?;
     let files = walk.files();
@@ -450,7 +462,7 @@ pub fn compare_output_tree<C: FileContent>(
         .zip(&classified)
         .map(|(&index, (_, class))| (walk.entries[index].path.as_str(), *class))
         .collect();
-    let changes = plan.changes_from(&existing);
+    let changes = plan.changes_from(&existing, &walk.blocked);
     drop(existing);
     if !changes.is_empty() || !changes.conflicts.is_empty() {
         return Ok((changes, None));

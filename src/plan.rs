@@ -250,7 +250,9 @@ mod tests {
             content: format!("{GENERATED_MARKER} {name}\n"),
             audit: None,
         };
-        let plan: Plan = Plan::from_objects(&mut ["a", "b", "c", "d"].map(object), "tenants");
+        let mut objects = ["a", "b", "c", "d"].map(object);
+        let kustomization = kustomization_text(objects.iter().map(|o| &o.path), "tenants");
+        let plan: Plan = Plan::from_objects(&mut objects, &kustomization);
         let existing: BTreeMap<String, Vec<u8>> = [
             ("cluster/role/a.yaml", format!("{GENERATED_MARKER} a\n")),
             ("cluster/role/c.yaml", format!("{GENERATED_MARKER} old c\n")),
@@ -269,6 +271,36 @@ mod tests {
         // Not b and the kustomization (not on disk), nor d (someone else's), nor e (not planned).
         let found: Vec<&str> = plan.files_found(&changes).collect();
         assert_eq!(found, ["cluster/role/a.yaml", "cluster/role/c.yaml"]);
+    }
+
+    /// A symlink (or any entry that is neither a file nor a folder) where the plan writes a
+    /// file, or a folder above it, is a conflict: tenet never writes over or through it.
+    #[test]
+    fn files_at_or_below_a_symlink_are_conflicts() {
+        let plan = Plan {
+            files: [
+                "cluster/role/a.yaml",
+                "cluster/rolebinding/b.yaml",
+                "cluster/roles.yaml",
+                "namespaces/x/role/c.yaml",
+            ]
+            .into_iter()
+            .map(|path| (path.to_string(), String::new()))
+            .collect(),
+        };
+        let blocked = [
+            "cluster/role".to_string(),
+            "namespaces/x/role/c.yaml".to_string(),
+        ];
+        let changes = plan.changes_from(&BTreeMap::new(), &blocked);
+        assert_eq!(
+            changes.conflicts,
+            ["cluster/role/a.yaml", "namespaces/x/role/c.yaml"]
+        );
+        assert_eq!(
+            changes.create,
+            ["cluster/rolebinding/b.yaml", "cluster/roles.yaml"]
+        );
     }
 
     #[test]
@@ -348,11 +380,18 @@ impl<C: FileContent> Plan<C> {
     }
 
     /// The changes, from every file found in the output directory (by relative path) and
-    /// what it is to the plan; plan files not found are created.
-    pub fn changes_from(&self, existing: &BTreeMap<&str, ExistingFile>) -> TreeChanges {
+    /// what it is to the plan; plan files not found are created. `blocked` lists the entries
+    /// found that are neither files nor folders (symlinks above all, in path order): tenet
+    /// never writes over or through one, so a plan file at or below one is a conflict.
+    pub fn changes_from(
+        &self,
+        existing: &BTreeMap<&str, ExistingFile>,
+        blocked: &[String],
+    ) -> TreeChanges {
         let mut changes = TreeChanges::default();
         for path in self.files.keys() {
             let list = match existing.get(path.as_str()) {
+                None if is_blocked(path, blocked) => &mut changes.conflicts,
                 None => &mut changes.create,
                 Some(ExistingFile::Conflict) => &mut changes.conflicts,
                 Some(ExistingFile::Unchanged) => {
@@ -393,6 +432,19 @@ impl<C: FileContent> Plan<C> {
             .iter()
             .map(|(path, bytes)| (path.as_str(), self.classify_existing(path, bytes)))
             .collect();
-        self.changes_from(&classified)
+        self.changes_from(&classified, &[])
     }
+}
+
+/// Whether `path` or a folder above it is one of `blocked` (sorted).
+fn is_blocked(path: &str, blocked: &[String]) -> bool {
+    if blocked.is_empty() {
+        return false;
+    }
+    let folders = path.match_indices('/').map(|(end, _)| &path[..end]);
+    folders.chain([path]).any(|prefix| {
+        blocked
+            .binary_search_by(|entry| entry.as_str().cmp(prefix))
+            .is_ok()
+    })
 }

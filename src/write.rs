@@ -580,9 +580,13 @@ fn highest_missing_folder(
     while let Some(slash) = relative[end..].find('/') {
         end += slash;
         let folder = &relative[..end];
-        let present = *exists
-            .entry(folder.to_string())
-            .or_insert_with(|| out.join(folder).is_dir());
+        // A symlink is not a folder to write into: staged as missing, the rename over it
+        // fails (the comparison reports it as a conflict first).
+        let present = *exists.entry(folder.to_string()).or_insert_with(|| {
+            out.join(folder)
+                .symlink_metadata()
+                .is_ok_and(|metadata| metadata.is_dir())
+        });
         if !present {
             return Some(folder.to_string());
         }
