@@ -655,7 +655,7 @@ fn may_be_fresh(out: &Path) -> bool {
 /// ([`FreshOutput`](tenet::write::FreshOutput)).
 /// Invalid input never creates `out/`: it is validated first, and an output directory created
 /// for the run is removed again when rendering or the audit fails. `None` when the directory
-/// turns out to hold files: then the plan must be compared with them.
+/// turns out to hold files (then the plan must be compared with them), or cannot be made.
 fn generate_fresh(
     args: &InputArgs,
     switch: &AuditSwitch,
@@ -672,10 +672,10 @@ fn generate_fresh(
         }
     };
     let mut faults = no_faults;
-    let mut fresh = match begin_fresh_output(&args.out, &mut faults) {
-        Ok(Some(fresh)) => fresh,
-        Ok(None) => return None,
-        Err(err) => return Some(write_failed(&err)),
+    // When the output directory cannot be made or locked, the usual path reports any
+    // problem of the input first, then that.
+    let Ok(Some(mut fresh)) = begin_fresh_output(&args.out, &mut faults) else {
+        return None;
     };
     let (sources, templates) = (&inputs.sources, &inputs.templates);
     let stage = |path: &str, parts: &[&str]| fresh.stage(path, parts);
