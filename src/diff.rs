@@ -291,35 +291,34 @@ impl TreeObject<'_> {
 
 /// Reads every generated object file of a tree, keyed by identity. Files that are not
 /// objects (other than `kustomization.yaml`) and duplicates become notes. A file whose bytes
-/// equal those of the file at the same path in `same_as` is not parsed again: its object there
-/// is taken (most files of a pull request's tree are unchanged).
+/// equal those of the file at the same path in `same_as`, whose object there is known, is not
+/// read at all: it is the same object at the same path, which no report shows (most files of
+/// a pull request's tree are unchanged). The identities of those objects are returned beside.
 fn read_objects<'a>(
     files: impl Iterator<Item = (&'a String, &'a [u8])>,
     side: &str,
     same_as: Option<(&BTreeMap<String, Vec<u8>>, &TreeObjects<'a>)>,
     notes: &mut Vec<Note>,
-) -> TreeObjects<'a> {
+) -> (TreeObjects<'a>, Vec<ObjectIdentity>) {
     let files: Vec<(&String, &[u8])> = files
         .filter(|(path, bytes)| *path != KUSTOMIZATION_FILE && is_generated(bytes))
         .collect();
-    let known: HashMap<&str, (&ObjectIdentity, &TreeObject)> = same_as
+    let known: HashMap<&str, &ObjectIdentity> = same_as
         .into_iter()
         .flat_map(|(_, objects)| objects)
-        .map(|(identity, object)| (object.path, (identity, object)))
+        .map(|(identity, object)| (object.path, identity))
         .collect();
     let unchanged = |path: &str, bytes: &[u8]| {
         let (old_files, _) = same_as?;
         if old_files.get(path).map(Vec::as_slice) != Some(bytes) {
             return None;
         }
-        known
-            .get(path)
-            .map(|(identity, object)| ((*identity).clone(), (*object).clone()))
+        known.get(path).copied()
     };
     // Parsing is most of the work: on all cores, in the order of the paths.
     let parsed = crate::parallel::map_ordered(&files, 256, |(path, bytes)| {
-        if let Some(known) = unchanged(path, bytes) {
-            return Ok::<_, String>(known);
+        if let Some(identity) = unchanged(path, bytes) {
+            return Ok::<_, String>(Read::Same(identity.clone()));
         }
         let (provenance, body) = match String::from_utf8_lossy(bytes) {
             Cow::Borrowed(text) => {
@@ -347,12 +346,17 @@ fn read_objects<'a>(
             text: body,
             tenant: tenant_of(&value),
         };
-        Ok((identity, object))
+        Ok(Read::Object(identity, object))
     });
     let mut objects = BTreeMap::new();
+    let mut same = Vec::new();
     for ((path, _), parsed) in files.into_iter().zip(parsed) {
         let (identity, object) = match parsed {
-            Ok(parsed) => parsed,
+            Ok(Read::Object(identity, object)) => (identity, object),
+            Ok(Read::Same(identity)) => {
+                same.push(identity);
+                continue;
+            }
             Err(message) => {
                 notes.push(Note::new(path, format!("({side}) cannot be read as a Kubernetes object ({message}); it is compared as a file only")));
                 continue;
@@ -365,7 +369,14 @@ fn read_objects<'a>(
         }
         objects.insert(identity, object);
     }
-    objects
+    (objects, same)
+}
+
+/// What [`read_objects`] made of one file.
+enum Read<'a> {
+    Object(ObjectIdentity, TreeObject<'a>),
+    /// The same bytes, and so the same object, as the file at the same path in the other tree.
+    Same(ObjectIdentity),
 }
 
 fn tenant_of(value: &Value) -> Option<String> {
@@ -425,19 +436,25 @@ pub fn diff_trees(old: &BTreeMap<String, Vec<u8>>, new: &Plan) -> DiffReport {
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
 
-    let old_objects = read_objects(
+    let (mut old_objects, _) = read_objects(
         old.iter().map(|(p, b)| (p, b.as_slice())),
         "before",
         None,
         &mut notes,
     );
-    let new_objects = read_objects(
+    let (new_objects, same) = read_objects(
         new.files.iter().map(|(p, t)| (p, t.as_bytes())),
         "after",
         Some((old, &old_objects)),
         &mut notes,
     );
+    // An object the new tree left out as the same as the old one's is the same on both sides
+    // (so the new side's owner of a namespace is the old side's); then it is no change.
     let owners = namespace_owners(&old_objects, &new_objects);
+    for identity in &same {
+        old_objects.remove(identity);
+    }
+    drop(same);
 
     let identities: BTreeSet<&ObjectIdentity> =
         old_objects.keys().chain(new_objects.keys()).collect();

@@ -825,12 +825,15 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
     };
     let prefix = out_prefix(&input.out);
     let parts: Vec<AuditPart> = compiled.take_audit_parts(&prefix).collect();
-    let before = tree_evaluator(&old, &prefix, Some((&compiled.plan, &parts)));
-    let access_changes = access_change_lines(&before, &evaluator_over(&parts));
-    let report = facts.map(|facts| audit_parts(parts, &facts));
-    let audit_passed = print_audit(report, printer).is_some();
+    // In the order that holds least at once: the two trees are needed by the object diff and
+    // the old side's evaluator only, and dropped before the new side's evaluator is built.
     let mut report = diff_trees(&old, &compiled.plan);
-    report.access_changes = Some(access_changes);
+    let before = tree_evaluator(&old, &prefix, Some((&compiled.plan, &parts)));
+    drop((old, compiled));
+    report.access_changes = Some(access_change_lines(&before, &evaluator_over(&parts)));
+    drop(before);
+    let audit = facts.map(|facts| audit_parts(parts, &facts));
+    let audit_passed = print_audit(audit, printer).is_some();
     let mut options = FormatOptions::new(&input.out.to_string_lossy());
     options.base = args.base.clone();
     options.max_bytes = args.max_bytes;
