@@ -211,18 +211,33 @@ fn audit(bencher: Bencher, tenants: usize) {
         .bench_local_values(|parts| tenet::audit::audit_parts(parts, &facts).findings.len());
 }
 
-/// `tenet diff` against an up-to-date `out/`: objects compared by identity, then the access
-/// changes from the RBAC objects of both sides, as the command computes them.
+/// `tenet diff` against an up-to-date `out/`, once it is read and compared: the objects of the
+/// files that differ (none) compared by identity, then the access changes from the RBAC
+/// objects of both sides, as the command computes them.
 #[divan::bench(args = sizes(), sample_count = 5, sample_size = 1)]
 fn diff(bencher: Bencher, tenants: usize) {
     let f = fixture(tenants);
+    let changes = f.plan.changes_against(&f.existing);
+    assert!(changes.is_empty(), "out/ is up to date");
+    let nothing_read = std::collections::BTreeMap::new();
     bencher.bench_local(|| {
-        let mut report = tenet::diff::diff_trees(black_box(&f.existing), &f.plan);
-        let before = tenet::manifests::tree_evaluator(
-            &f.existing,
-            "out/",
-            Some((&f.plan, f.audit_parts.as_slice())),
+        let owners = (f.audit_parts.iter())
+            .filter_map(tenet::audit::AuditPart::namespace_tenant)
+            .map(|(namespace, tenant)| (namespace.to_string(), tenant.to_string()))
+            .collect();
+        let unchanged = |path: &str| f.plan.files.contains_key(path);
+        let mut report = tenet::diff::diff_changes(
+            black_box(&changes),
+            &nothing_read,
+            &Plan::default(),
+            owners,
+            &unchanged,
         );
+        let rbac = f
+            .audit_parts
+            .iter()
+            .filter_map(tenet::audit::AuditPart::rbac);
+        let before = tenet::manifests::tree_evaluator(&nothing_read, "out/", rbac);
         let after = tenet::audit::evaluator_over(&f.audit_parts);
         report.access_changes = Some(tenet::diff::access_change_lines(&before, &after));
         report.objects.len()

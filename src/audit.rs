@@ -486,6 +486,12 @@ impl AuditPart {
         read.then_some(part)
     }
 
+    /// The name of the Namespace this part is of, and its tenant, when it is a Namespace with a
+    /// `tenet.dev/tenant` label.
+    pub fn namespace_tenant(&self) -> Option<(&str, &str)> {
+        Some((self.namespace_name.as_deref()?, self.tenant.as_deref()?))
+    }
+
     /// The Role, ClusterRole or binding in this part, if any.
     pub fn rbac(&self) -> Option<&RbacObject> {
         self.rbac.as_deref()
@@ -520,6 +526,18 @@ pub fn audit_parts(
     parts: impl IntoIterator<Item = AuditPart>,
     facts: &TenancyFacts,
 ) -> AuditReport {
+    audit_parts_then(parts, facts, drop).0
+}
+
+/// [`audit_parts`], handing the evaluator of the parts' RBAC objects (with Kubernetes'
+/// built-ins, as [`evaluator_over`] makes it) to `then` once the RBAC invariants are checked,
+/// before the network ones: `tenet diff` compares access with it instead of building the same
+/// evaluator again.
+pub fn audit_parts_then<T>(
+    parts: impl IntoIterator<Item = AuditPart>,
+    facts: &TenancyFacts,
+    then: impl FnOnce(Evaluator) -> T,
+) -> (AuditReport, T) {
     // Facts read from the objects: which tenant each namespace and each binding belongs to,
     // and what the admission policy guards.
     let mut namespace_tenant: BTreeMap<String, String> = BTreeMap::new();
@@ -546,14 +564,16 @@ pub fn audit_parts(
     }
     let mut findings: BTreeSet<Finding> = BTreeSet::new();
     // The RBAC invariants first, so that the evaluator is gone before the network view is built.
+    let evaluator = builder.build();
     rbac_findings(
-        builder.build(),
+        &evaluator,
         &binding_tenants,
         &namespace_tenant,
         facts,
         &mut findings,
     );
     drop(binding_tenants);
+    let kept = then(evaluator);
     network_findings(&network_objects, &namespace_tenant, &mut findings);
     drop(network_objects);
 
@@ -567,14 +587,14 @@ pub fn audit_parts(
     if guarded && !protected {
         report.warnings.push("no admission policy protects what tenet manages: a namespace's owners can delete its tenet-isolation NetworkPolicy or raise its quota until the GitOps controller reverts it; name the appliers of out/ in a Settings document".to_string());
     }
-    report
+    (report, kept)
 }
 
 /// The RBAC invariants (cross-tenant, risky-permission, missing-role, namespace-ownership)
 /// over the evaluator of a manifest set, given the tenant label of each of its bindings (by
 /// index; the built-ins come after them) and each namespace's tenant.
 fn rbac_findings(
-    evaluator: Evaluator,
+    evaluator: &Evaluator,
     binding_tenants: &[Option<String>],
     namespace_tenant: &BTreeMap<String, String>,
     facts: &TenancyFacts,

@@ -10,13 +10,13 @@
 //! [`DiffReport::files`].
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
 use crate::document::parse_options;
 use crate::kube::{ObjectIdentity, identity_of};
-use crate::plan::{KUSTOMIZATION_FILE, Plan, is_generated};
+use crate::plan::{KUSTOMIZATION_FILE, Plan, TreeChanges, is_generated, object_path};
 
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 const TENANT_LABEL: &str = "tenet.dev/tenant";
@@ -289,37 +289,18 @@ impl TreeObject<'_> {
     }
 }
 
-/// Reads every generated object file of a tree, keyed by identity. Files that are not
-/// objects (other than `kustomization.yaml`) and duplicates become notes. A file whose bytes
-/// equal those of the file at the same path in `same_as`, whose object there is known, is not
-/// read at all: it is the same object at the same path, which no report shows (most files of
-/// a pull request's tree are unchanged). The identities of those objects are returned beside.
+/// Reads every generated object file among `files`, keyed by identity. Files that are not
+/// objects (other than `kustomization.yaml`) and duplicates become notes.
 fn read_objects<'a>(
     files: impl Iterator<Item = (&'a String, &'a [u8])>,
     side: &str,
-    same_as: Option<(&BTreeMap<String, Vec<u8>>, &TreeObjects<'a>)>,
     notes: &mut Vec<Note>,
-) -> (TreeObjects<'a>, Vec<ObjectIdentity>) {
+) -> TreeObjects<'a> {
     let files: Vec<(&String, &[u8])> = files
         .filter(|(path, bytes)| *path != KUSTOMIZATION_FILE && is_generated(bytes))
         .collect();
-    let known: HashMap<&str, &ObjectIdentity> = same_as
-        .into_iter()
-        .flat_map(|(_, objects)| objects)
-        .map(|(identity, object)| (object.path, identity))
-        .collect();
-    let unchanged = |path: &str, bytes: &[u8]| {
-        let (old_files, _) = same_as?;
-        if old_files.get(path).map(Vec::as_slice) != Some(bytes) {
-            return None;
-        }
-        known.get(path).copied()
-    };
     // Parsing is most of the work: on all cores, in the order of the paths.
     let parsed = crate::parallel::map_ordered(&files, 256, |(path, bytes)| {
-        if let Some(identity) = unchanged(path, bytes) {
-            return Ok::<_, String>(Read::Same(identity.clone()));
-        }
         let (provenance, body) = match String::from_utf8_lossy(bytes) {
             Cow::Borrowed(text) => {
                 let (provenance, body) = split_provenance(text);
@@ -346,17 +327,12 @@ fn read_objects<'a>(
             text: body,
             tenant: tenant_of(&value),
         };
-        Ok(Read::Object(identity, object))
+        Ok::<_, String>((identity, object))
     });
     let mut objects = BTreeMap::new();
-    let mut same = Vec::new();
     for ((path, _), parsed) in files.into_iter().zip(parsed) {
         let (identity, object) = match parsed {
-            Ok(Read::Object(identity, object)) => (identity, object),
-            Ok(Read::Same(identity)) => {
-                same.push(identity);
-                continue;
-            }
+            Ok(parsed) => parsed,
             Err(message) => {
                 notes.push(Note::new(path, format!("({side}) cannot be read as a Kubernetes object ({message}); it is compared as a file only")));
                 continue;
@@ -369,14 +345,7 @@ fn read_objects<'a>(
         }
         objects.insert(identity, object);
     }
-    (objects, same)
-}
-
-/// What [`read_objects`] made of one file.
-enum Read<'a> {
-    Object(ObjectIdentity, TreeObject<'a>),
-    /// The same bytes, and so the same object, as the file at the same path in the other tree.
-    Same(ObjectIdentity),
+    objects
 }
 
 fn tenant_of(value: &Value) -> Option<String> {
@@ -397,15 +366,44 @@ fn is_binding(identity: &ObjectIdentity) -> bool {
 /// [`crate::load::read_output_tree`] or [`crate::load::load_output_tree_at_revision`] return
 /// them) with a fresh plan.
 pub fn diff_trees(old: &BTreeMap<String, Vec<u8>>, new: &Plan) -> DiffReport {
+    let changes = new.changes_against(old);
+    let new_objects = read_objects(
+        new.files.iter().map(|(p, t)| (p, t.as_bytes())),
+        "after",
+        &mut Vec::new(),
+    );
+    let new_owners = namespace_owners(&new_objects);
+    drop(new_objects);
+    let unchanged = |path: &str| {
+        let bytes = old.get(path).map(Vec::as_slice);
+        bytes.is_some() && bytes == new.files.get(path).map(String::as_bytes)
+    };
+    diff_changes(&changes, old, new, new_owners, &unchanged)
+}
+
+/// [`diff_trees`] from what comparing the trees found, so that neither tree need be held
+/// whole: `changes` of the plan against the old tree; the old tree's files that differ from
+/// the plan's (at least those `changes` updates or removes: `old` may hold more); the new
+/// tree's texts of the files it creates, updates or conflicts with (likewise); the tenant of
+/// each namespace of the new tree; and whether a path holds the same file in both trees (in
+/// both, with the same bytes).
+/// A file that is the same in both is the same object at the same path, which no report
+/// shows: it is not read.
+pub fn diff_changes(
+    changes: &TreeChanges,
+    old: &BTreeMap<String, Vec<u8>>,
+    new: &Plan,
+    new_owners: BTreeMap<String, String>,
+    unchanged: &dyn Fn(&str) -> bool,
+) -> DiffReport {
     let mut notes = Vec::new();
-    let tree_changes = new.changes_against(old);
-    for path in &tree_changes.foreign {
+    for path in &changes.foreign {
         notes.push(Note::new(
             path,
             "was not generated by tenet; it is left alone",
         ));
     }
-    for path in &tree_changes.conflicts {
+    for path in &changes.conflicts {
         notes.push(Note::new(
             path,
             "was not generated by tenet, but tenet wants to write there; `tenet generate` refuses until it is moved away",
@@ -413,21 +411,21 @@ pub fn diff_trees(old: &BTreeMap<String, Vec<u8>>, new: &Plan) -> DiffReport {
     }
 
     let mut files: Vec<FileChange> = Vec::new();
-    for path in &tree_changes.create {
+    for path in &changes.create {
         files.push(FileChange {
             path: path.clone(),
             old: None,
             new: Some(new.files[path].clone()),
         });
     }
-    for path in &tree_changes.update {
+    for path in &changes.update {
         files.push(FileChange {
             path: path.clone(),
             old: Some(String::from_utf8_lossy(&old[path]).into_owned()),
             new: Some(new.files[path].clone()),
         });
     }
-    for path in &tree_changes.remove {
+    for path in &changes.remove {
         files.push(FileChange {
             path: path.clone(),
             old: Some(String::from_utf8_lossy(&old[path]).into_owned()),
@@ -436,25 +434,34 @@ pub fn diff_trees(old: &BTreeMap<String, Vec<u8>>, new: &Plan) -> DiffReport {
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
 
-    let (mut old_objects, _) = read_objects(
-        old.iter().map(|(p, b)| (p, b.as_slice())),
+    let mut old_objects = read_objects(
+        old.iter()
+            .filter(|(path, _)| !unchanged(path))
+            .map(|(p, b)| (p, b.as_slice())),
         "before",
-        None,
         &mut notes,
     );
-    let (new_objects, same) = read_objects(
-        new.files.iter().map(|(p, t)| (p, t.as_bytes())),
+    // An object that an unchanged file holds too (where tenet writes it) is that file's: the
+    // same on both sides.
+    old_objects.retain(|identity, object| {
+        let home = object_path(identity);
+        if home == object.path || !unchanged(&home) {
+            return true;
+        }
+        notes.push(Note::new(object.path, format!("(before) holds {identity} again (also in {home}, which does not change); it is compared as a file only")));
+        false
+    });
+    let new_objects = read_objects(
+        new.files
+            .iter()
+            .filter(|(path, _)| !unchanged(path))
+            .map(|(p, t)| (p, t.as_bytes())),
         "after",
-        Some((old, &old_objects)),
         &mut notes,
     );
-    // An object the new tree left out as the same as the old one's is the same on both sides
-    // (so the new side's owner of a namespace is the old side's); then it is no change.
-    let owners = namespace_owners(&old_objects, &new_objects);
-    for identity in &same {
-        old_objects.remove(identity);
-    }
-    drop(same);
+    // The new tree's owner of a namespace wins.
+    let mut owners = namespace_owners(&old_objects);
+    owners.extend(new_owners);
 
     let identities: BTreeSet<&ObjectIdentity> =
         old_objects.keys().chain(new_objects.keys()).collect();
@@ -515,18 +522,15 @@ pub fn diff_trees(old: &BTreeMap<String, Vec<u8>>, new: &Plan) -> DiffReport {
     }
 }
 
-/// Which tenant owns each namespace, from the Namespace objects of both trees (the new tree
-/// wins).
-fn namespace_owners(old: &TreeObjects, new: &TreeObjects) -> BTreeMap<String, String> {
+/// Which tenant owns each namespace, from the Namespace objects among `objects`.
+fn namespace_owners(objects: &TreeObjects) -> BTreeMap<String, String> {
     let mut owners = BTreeMap::new();
-    for objects in [old, new] {
-        for (identity, object) in objects {
-            if identity.group.is_empty()
-                && identity.kind == "Namespace"
-                && let Some(tenant) = &object.tenant
-            {
-                owners.insert(identity.name.clone(), tenant.clone());
-            }
+    for (identity, object) in objects {
+        if identity.group.is_empty()
+            && identity.kind == "Namespace"
+            && let Some(tenant) = &object.tenant
+        {
+            owners.insert(identity.name.clone(), tenant.clone());
         }
     }
     owners

@@ -445,30 +445,71 @@ pub fn compare_output_tree<C: FileContent>(
     }
     let mut walk = walk_output(out)?;
     let files = walk.files();
-    // Reading tens of thousands of small files is the slow part: read on all cores.
-    let classified = crate::parallel::map_ordered(&files, 256, |&index| {
+    let (classified, changes) = classify_output_files(out, &walk, &files, plan, |_| false)?;
+    if !changes.is_empty() || !changes.conflicts.is_empty() {
+        return Ok((changes, None));
+    }
+    walk.stamp_files(&files, classified.into_iter().map(|(stamp, _)| stamp));
+    Ok((changes, walk.into_stamps()))
+}
+
+/// Like [`compare_output_tree`], for `tenet diff`: the changes, and the bytes of every file
+/// found that is not the same as the plan's (those to update or remove, and other files).
+pub fn read_output_changes<C: FileContent>(
+    out: &Path,
+    plan: &Plan<C>,
+) -> std::io::Result<(TreeChanges, BTreeMap<String, Vec<u8>>)> {
+    if !out.exists() {
+        return Ok((plan.changes_from(&BTreeMap::new(), &[]), BTreeMap::new()));
+    }
+    let walk = walk_output(out)?;
+    let files = walk.files();
+    let keep = |class| class != ExistingFile::Unchanged;
+    let (classified, changes) = classify_output_files(out, &walk, &files, plan, keep)?;
+    let differing = files
+        .iter()
+        .zip(classified)
+        .filter_map(|(&index, (_, bytes))| Some((walk.entries[index].path.clone(), bytes?)))
+        .collect();
+    Ok((changes, differing))
+}
+
+/// A file of `out/` as read: its stamp, and its bytes when they were kept.
+type ReadFile = (Option<Stamp>, Option<Vec<u8>>);
+
+/// Reads the `files` (indexes into the walk's entries) of `out` and classifies each against
+/// `plan`: its stamp as read, and its bytes where `keep` wants them for its class; and the
+/// changes they make. Reading tens of thousands of small files is the slow part: on all cores.
+fn classify_output_files<C: FileContent>(
+    out: &Path,
+    walk: &Walk,
+    files: &[usize],
+    plan: &Plan<C>,
+    keep: impl Fn(ExistingFile) -> bool + Sync,
+) -> std::io::Result<(Vec<ReadFile>, TreeChanges)> {
+    let classified = crate::parallel::map_ordered(files, 256, |&index| {
         use std::io::Read;
         let path = &walk.entries[index].path;
         let mut file = fs::File::open(out.join(path))?;
         let stamp = file.metadata().ok().and_then(|m| Stamp::of(&m));
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)?;
-        Ok((stamp, plan.classify_existing(path, &bytes)))
+        let class = plan.classify_existing(path, &bytes);
+        Ok((stamp, class, keep(class).then_some(bytes)))
     })
     .into_iter()
     .collect::<std::io::Result<Vec<_>>>()?;
     let existing: BTreeMap<&str, ExistingFile> = files
         .iter()
         .zip(&classified)
-        .map(|(&index, (_, class))| (walk.entries[index].path.as_str(), *class))
+        .map(|(&index, (_, class, _))| (walk.entries[index].path.as_str(), *class))
         .collect();
     let changes = plan.changes_from(&existing, &walk.blocked);
-    drop(existing);
-    if !changes.is_empty() || !changes.conflicts.is_empty() {
-        return Ok((changes, None));
-    }
-    walk.stamp_files(&files, classified.into_iter().map(|(stamp, _)| stamp));
-    Ok((changes, walk.into_stamps()))
+    let classified = classified
+        .into_iter()
+        .map(|(stamp, _, bytes)| (stamp, bytes))
+        .collect();
+    Ok((classified, changes))
 }
 
 /// The stamps of every folder and file under `out`, without reading any file; `None` where the

@@ -1,12 +1,11 @@
 //! Kubernetes objects read back from a manifest tree (`out/`, a git revision of it, or any
 //! directory), with where each came from, for the evaluator, the audit and access diffs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::audit::AuditPart;
-use crate::plan::{GENERATED_MARKER, Plan};
+use crate::plan::GENERATED_MARKER;
 use crate::rbac::{Evaluator, ObjectOrigin, RbacObject, decode_rbac_object, split_yaml_documents};
 
 /// One object and its origin.
@@ -42,18 +41,6 @@ pub fn parse_tree_keeping<T: Send>(
     prefix: &str,
     keep: impl Fn(ManifestObject) -> Option<T> + Sync,
 ) -> (Vec<T>, Vec<String>) {
-    parse_tree_reusing(files, prefix, |_, _| None, keep)
-}
-
-/// [`parse_tree_keeping`], except that a file for which `known` (given its path and bytes)
-/// already has the kept objects is not parsed: they are taken instead, in their place in path
-/// order.
-fn parse_tree_reusing<T: Send>(
-    files: &BTreeMap<String, Vec<u8>>,
-    prefix: &str,
-    known: impl Fn(&str, &[u8]) -> Option<Vec<T>> + Sync,
-    keep: impl Fn(ManifestObject) -> Option<T> + Sync,
-) -> (Vec<T>, Vec<String>) {
     let files: Vec<(&String, &Vec<u8>)> = files
         .iter()
         .filter(|(path, _)| {
@@ -63,9 +50,6 @@ fn parse_tree_reusing<T: Send>(
         .collect();
     // Parsing is most of the work: on all cores, in the order of the paths.
     let parsed = crate::parallel::map_ordered(&files, 256, |(path, bytes)| {
-        if let Some(objects) = known(path, bytes) {
-            return Ok(objects);
-        }
         let shown = format!("{prefix}{path}");
         let Ok(text) = std::str::from_utf8(bytes) else {
             return Err(format!("{shown}: not UTF-8 text"));
@@ -105,44 +89,25 @@ fn parse_tree_reusing<T: Send>(
 }
 
 /// An evaluator, with Kubernetes' built-in roles and bindings, over the RBAC objects of a
-/// tree (hand-written files included: the GitOps controller applies them too). Each object is
-/// decoded as its file is parsed, so the tree's other objects are never all in memory. Of an
-/// object defined twice, the first counts, as in the audit.
-///
-/// With `same_as` (a plan, and the audit parts of its objects taken with the same `prefix`),
-/// a file whose bytes equal the plan's file at the same path is not parsed: its RBAC object
-/// is taken from the parts, as decoded while compiling. In a pull request most files are
-/// unchanged.
-pub fn tree_evaluator(
+/// tree (hand-written files included: the GitOps controller applies them too): those of the
+/// tree's `files` that were read, each decoded as its file is parsed so that the other objects
+/// are never all in memory, and `known` ones of files that were not read (in a pull request
+/// most files are unchanged: their objects are taken as decoded while compiling), each origin
+/// naming its file with `prefix`. Objects count in the order of their files' paths, so that of
+/// an object defined twice the first counts, as in the audit.
+pub fn tree_evaluator<'k>(
     files: &BTreeMap<String, Vec<u8>>,
     prefix: &str,
-    same_as: Option<(&Plan, &[AuditPart])>,
+    known: impl IntoIterator<Item = &'k RbacObject>,
 ) -> Evaluator {
-    let planned: HashMap<&str, &RbacObject> = same_as
-        .into_iter()
-        .flat_map(|(_, parts)| parts)
-        .filter_map(AuditPart::rbac)
-        .map(|rbac| (rbac.origin().file.as_str(), rbac))
-        .collect();
-    let known = |path: &str, bytes: &[u8]| {
-        let (plan, _) = same_as?;
-        if plan.files.get(path).map(String::as_bytes) != Some(bytes) {
-            return None;
-        }
-        let file = format!("{prefix}{path}");
-        Some(
-            planned
-                .get(file.as_str())
-                .map(|&rbac| rbac.clone())
-                .into_iter()
-                .collect(),
-        )
-    };
-    let (objects, _) = parse_tree_reusing(files, prefix, known, |object| {
+    let (parsed, _) = parse_tree_keeping(files, prefix, |object| {
         decode_rbac_object(&object.value, &object.origin)
             .ok()
             .flatten()
     });
+    let mut objects: Vec<RbacObject> = known.into_iter().cloned().chain(parsed).collect();
+    // Stable: a file's objects stay in its order.
+    objects.sort_by(|a, b| a.origin().file.cmp(&b.origin().file));
     Evaluator::from_decoded(objects)
 }
 

@@ -155,6 +155,20 @@ pub fn render_texts<'p, C: FileContent>(
     rendered_by: &RenderedBy,
     paths: impl IntoIterator<Item = &'p str>,
 ) -> Result<Plan, Diagnostics> {
+    let model = || validate_sources(sources).map(|(model, _)| model);
+    render_texts_from(model, sources, templates, plan, rendered_by, paths)
+}
+
+/// [`render_texts`] with the compilation's model, which `model` gives when a file is to be
+/// rendered (kept by a caller that can afford to hold it, instead of validating again).
+pub fn render_texts_from<'p, C: FileContent>(
+    model: impl FnOnce() -> Result<Model, Diagnostics>,
+    sources: &Sources,
+    templates: &TemplateSet,
+    plan: &Plan<C>,
+    rendered_by: &RenderedBy,
+    paths: impl IntoIterator<Item = &'p str>,
+) -> Result<Plan, Diagnostics> {
     let wanted: BTreeSet<&str> = paths.into_iter().collect();
     if wanted.is_empty() {
         return Ok(Plan::default());
@@ -175,7 +189,11 @@ pub fn render_texts<'p, C: FileContent>(
         let text = kustomization_text(object_paths, &sources.root_name);
         (KUSTOMIZATION_FILE.to_string(), text)
     });
-    let objects = render_files_of(sources, templates, &contexts, &wanted)?;
+    let objects = if contexts.is_empty() {
+        Vec::new()
+    } else {
+        render_files_of(model()?, &sources.root_name, templates, &contexts, &wanted)?
+    };
     // Collected, not inserted one by one: the map's nodes come out full.
     let files: BTreeMap<String, String> = objects.into_iter().chain(kustomization).collect();
     let mut diagnostics = Diagnostics::default();
@@ -200,18 +218,15 @@ pub fn render_texts<'p, C: FileContent>(
 }
 
 /// The path and text of each file in `wanted` that the render contexts at `contexts` (indexes
-/// in [`render_contexts`]) make, after validating the sources again. For [`render_texts`]: the
-/// first compilation checked every object, so only each one's file is made again.
+/// in [`render_contexts`]) of `model` make. For [`render_texts`]: the first compilation
+/// checked every object, so only each one's file is made again.
 fn render_files_of(
-    sources: &Sources,
+    model: Model,
+    root: &str,
     templates: &TemplateSet,
     contexts: &BTreeSet<usize>,
     wanted: &BTreeSet<&str>,
 ) -> Result<Vec<(String, String)>, Diagnostics> {
-    if contexts.is_empty() {
-        return Ok(Vec::new());
-    }
-    let (model, _) = validate_sources(sources)?;
     let model = Arc::new(model);
     let renderer = Renderer::new(&model, templates).map_err(Diagnostics::sorted)?;
     let to_render: Vec<_> = render_contexts(&model)
@@ -220,7 +235,6 @@ fn render_files_of(
         .filter(|(index, _)| contexts.contains(index))
         .map(|(_, context)| context)
         .collect();
-    let root = sources.root_name.as_str();
     let rendered = crate::parallel::map_ordered(&to_render, 16, |(context, source)| {
         // Any problem was reported by the first compilation, which had none.
         let (rendered, _) = renderer.render_context(templates, &model, context, source.clone());

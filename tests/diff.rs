@@ -13,6 +13,7 @@ use std::process::Command as Process;
 
 use assert_cmd::Command;
 
+use tenet::audit::AuditPart;
 use tenet::diff::{ChangeKind, DiffReport, diff_trees};
 use tenet::diff_format::{
     FormatOptions, render_json, render_markdown, render_patch, render_summary, render_text,
@@ -726,8 +727,21 @@ fn the_old_sides_evaluator_is_the_same_when_unchanged_files_are_not_parsed() {
         .count();
     assert!(unchanged_rbac > 0, "the fixture pair shares RBAC files");
 
-    let parsed = tenet::manifests::tree_evaluator(&before, "out/", None);
-    let reused = tenet::manifests::tree_evaluator(&before, "out/", Some((&compiled.plan, &parts)));
+    // As the command does: only the files that differ are read, the others' objects are taken.
+    let unchanged = |path: &str| {
+        let bytes = before.get(path).map(Vec::as_slice);
+        bytes.is_some() && bytes == compiled.plan.files.get(path).map(String::as_bytes)
+    };
+    let differing: BTreeMap<String, Vec<u8>> = (before.iter())
+        .filter(|(path, _)| !unchanged(path))
+        .map(|(path, bytes)| (path.clone(), bytes.clone()))
+        .collect();
+    let known = parts
+        .iter()
+        .filter_map(AuditPart::rbac)
+        .filter(|rbac| unchanged(rbac.origin().file.strip_prefix("out/").unwrap()));
+    let parsed = tenet::manifests::tree_evaluator(&before, "out/", []);
+    let reused = tenet::manifests::tree_evaluator(&differing, "out/", known);
     assert_eq!(rbac_contents(&reused), rbac_contents(&parsed));
     let after = tenet::audit::evaluator_over(&parts);
     let lines = tenet::diff::access_change_lines(&reused, &after);

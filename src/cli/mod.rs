@@ -10,23 +10,26 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use tenet::audit::{
-    AuditPart, AuditReport, TenancyFacts, audit_parts, evaluator_over, render_report, today_utc,
+    AuditPart, AuditReport, TenancyFacts, audit_parts, audit_parts_then, evaluator_over,
+    render_report, today_utc,
 };
 use tenet::diagnostic::Diagnostics;
-use tenet::diff::{access_change_lines, diff_trees};
+use tenet::diff::{access_change_lines, diff_changes};
 use tenet::diff_format::{
     FormatOptions, render_json, render_markdown, render_patch, render_summary, render_text,
 };
 use tenet::load::{
     GitError, Sources, compare_output_tree, executable_identity, load_output_tree_at_revision,
-    load_sources, load_templates, load_untracked_files, output_is_empty, read_output_record,
-    read_output_tree, verify_output_record,
+    load_sources, load_templates, load_untracked_files, output_is_empty, read_output_changes,
+    read_output_record, verify_output_record,
 };
 use tenet::manifests::tree_evaluator;
 use tenet::pipeline::{
-    Compiled, RenderedBy, compile_as, compile_validated, render_texts, validate_sources,
+    Compiled, RenderedBy, compile_as, compile_validated, render_texts, render_texts_from,
+    validate_sources,
 };
-use tenet::plan::{Digest, FileContent, Plan, TreeChanges};
+use tenet::plan::{Digest, ExistingFile, FileContent, Plan, TreeChanges};
+use tenet::rbac::Evaluator;
 use tenet::record::{EntryKind, OutputRecord, RECORD_FILE, input_key};
 use tenet::templates::TemplateSet;
 use tenet::write::{
@@ -773,16 +776,25 @@ fn print_written(args: &InputArgs, changes: &TreeChanges, printer: &Printer) {
 fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
     let input = &args.input;
     let inputs = Inputs::load(&input.tenants.tenants, input.templates.as_deref());
-    let mut compiled = match inputs.compile::<String>() {
+    // As `generate` does: the plan keeps digests while the old tree is compared with it, and
+    // only the changed files' texts are rendered again; of the old tree, only the files that
+    // differ from the plan are kept.
+    let mut compiled = match inputs.compile::<Digest>() {
         Ok(compiled) => compiled,
         Err(diagnostics) => {
             printer.diagnostics(&diagnostics, &inputs);
             return EXIT_ERROR;
         }
     };
-    let facts = take_audit_facts(&mut compiled, &args.audit);
+    // The model is kept until the changed files are rendered again: there is no `out/` to read
+    // beside it, and validating again would hold the parsed input as well.
+    let model = std::mem::take(&mut compiled.model);
+    let facts = (!args.audit.no_audit).then(|| TenancyFacts::from_model(&model, &today_utc()));
+    let prefix = out_prefix(&input.out);
+    let parts: Vec<AuditPart> = compiled.take_audit_parts(&prefix).collect();
+    let plan = &compiled.plan;
     let mut absent_note = None;
-    let old = match &args.base {
+    let (changes, old) = match &args.base {
         Some(revision) => match load_output_tree_at_revision(&input.out, revision) {
             Ok(tree) => {
                 if !tree.exists {
@@ -795,7 +807,12 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
                         }
                     ));
                 }
-                tree.files
+                let mut files = tree.files;
+                let changes = plan.changes_against(&files);
+                files.retain(|path, bytes| {
+                    plan.classify_existing(path, bytes) != ExistingFile::Unchanged
+                });
+                (changes, files)
             }
             Err(err) => {
                 eprintln!("error: {err}");
@@ -815,24 +832,71 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
                 return EXIT_ERROR;
             }
         },
-        None => match read_output_tree(&input.out) {
-            Ok(files) => files,
+        None => match read_output_changes(&input.out, plan) {
+            Ok(read) => read,
             Err(err) => {
                 eprintln!("error: cannot read {}: {err}", input.out.display());
                 return EXIT_ERROR;
             }
         },
     };
-    let prefix = out_prefix(&input.out);
-    let parts: Vec<AuditPart> = compiled.take_audit_parts(&prefix).collect();
-    // In the order that holds least at once: the two trees are needed by the object diff and
-    // the old side's evaluator only, and dropped before the new side's evaluator is built.
-    let mut report = diff_trees(&old, &compiled.plan);
-    let before = tree_evaluator(&old, &prefix, Some((&compiled.plan, &parts)));
+    // The plan's objects in files that do not change.
+    let changed = |list: &[String], path: &str| {
+        list.binary_search_by(|listed| listed.as_str().cmp(path))
+            .is_ok()
+    };
+    let unchanged = |path: &str| {
+        plan.files.contains_key(path)
+            && !changed(&changes.create, path)
+            && !changed(&changes.update, path)
+            && !changed(&changes.conflicts, path)
+    };
+    let to_render = (changes
+        .create
+        .iter()
+        .chain(&changes.update)
+        .chain(&changes.conflicts))
+    .map(String::as_str);
+    let (sources, templates) = (&inputs.sources, &inputs.templates);
+    let rendered_by = &compiled.rendered_by;
+    let model = || Ok(model);
+    let texts = match render_texts_from(model, sources, templates, plan, rendered_by, to_render) {
+        Ok(texts) => texts,
+        Err(diagnostics) => {
+            printer.diagnostics(&diagnostics, &inputs);
+            return EXIT_ERROR;
+        }
+    };
+    let new_owners = parts
+        .iter()
+        .filter_map(AuditPart::namespace_tenant)
+        .map(|(namespace, tenant)| (namespace.to_string(), tenant.to_string()))
+        .collect();
+    let mut report = diff_changes(&changes, &old, &texts, new_owners, &unchanged);
+    drop(texts);
+    // The old side's RBAC objects: those of the files that do not change, as compiled, and
+    // those read from the files that differ.
+    let unchanged_rbac = parts.iter().filter_map(AuditPart::rbac).filter(|rbac| {
+        let file = &rbac.origin().file;
+        unchanged(file.strip_prefix(prefix.as_str()).unwrap_or(file))
+    });
+    let before = tree_evaluator(&old, &prefix, unchanged_rbac);
     drop((old, compiled));
-    report.access_changes = Some(access_change_lines(&before, &evaluator_over(&parts)));
+    // The new side's evaluator is the audit's, when it runs.
+    let access_changes = |after: Evaluator| access_change_lines(&before, &after);
+    let (audit, access_changes) = match facts {
+        Some(facts) => {
+            let (audit, access_changes) = audit_parts_then(parts, &facts, access_changes);
+            (Some(audit), access_changes)
+        }
+        None => {
+            let after = evaluator_over(&parts);
+            drop(parts);
+            (None, access_changes(after))
+        }
+    };
     drop(before);
-    let audit = facts.map(|facts| audit_parts(parts, &facts));
+    report.access_changes = Some(access_changes);
     let audit_passed = print_audit(audit, printer).is_some();
     let mut options = FormatOptions::new(&input.out.to_string_lossy());
     options.base = args.base.clone();
