@@ -790,7 +790,6 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
     // changed files are rendered again: validating the input again would take longer and hold
     // the parsed input beside a new model.
     let model = std::mem::take(&mut compiled.model);
-    let facts = (!args.audit.no_audit).then(|| TenancyFacts::from_model(&model, &today_utc()));
     let prefix = out_prefix(&input.out);
     let parts: Vec<AuditPart> = compiled.take_audit_parts(&prefix).collect();
     let plan = &compiled.plan;
@@ -865,6 +864,8 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
         .chain(&changes.update)
         .chain(&changes.conflicts))
     .map(String::as_str);
+    // Taken once `out/` has been read, so that they are not held meanwhile.
+    let facts = (!args.audit.no_audit).then(|| TenancyFacts::from_model(&model, &today_utc()));
     let (sources, templates) = (&inputs.sources, &inputs.templates);
     let rendered_by = &compiled.rendered_by;
     let model = || Ok(model);
