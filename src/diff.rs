@@ -740,6 +740,30 @@ mod tests {
         assert_eq!(report.objects[0].old.as_ref().unwrap().provenance, HEADER_A);
     }
 
+    /// Files that are the same in both trees are not read; an old file that holds the object
+    /// of such a file again is a note, not the removal of that object.
+    #[test]
+    fn a_copy_of_an_unchanged_object_is_a_note_not_a_removal() {
+        let text = format!("{HEADER_A}{}", namespace("a", "acme"));
+        let home = "cluster/namespace/a.yaml";
+        let report = diff_trees(
+            &tree(&[(home, &text), ("cluster/namespace/copy.yaml", &text)]),
+            &plan(&[(home, &text)]),
+        );
+        assert!(report.objects.is_empty(), "{:?}", report.objects);
+        let paths: Vec<&str> = report.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["cluster/namespace/copy.yaml"]);
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|note| note.path == "cluster/namespace/copy.yaml"
+                    && note.message.contains(&format!("also in {home}"))),
+            "{:?}",
+            report.notes
+        );
+    }
+
     #[test]
     fn a_header_only_change_is_provenance() {
         let body = namespace("a", "acme");
