@@ -345,10 +345,20 @@ impl Walk {
     }
 }
 
-/// Every folder and regular file below `out` (see [`Walk`]), and every other entry apart;
+/// What a walk of `out/` lists besides its files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Listing {
+    /// Every folder too, with its stamp: for the output record.
+    FoldersAndFiles,
+    /// Only the files (and the entries that block writing): for reading them.
+    FilesOnly,
+}
+
+/// Every folder (unless `listing` says files only) and regular file below `out` (see
+/// [`Walk`]), and every other entry apart;
 /// hidden entries (the lock, the record, staged files) and names that are not UTF-8 are
 /// skipped, symlinks are not followed.
-fn walk_output(out: &Path) -> std::io::Result<Walk> {
+fn walk_output(out: &Path, listing: Listing) -> std::io::Result<Walk> {
     let mut entries = Vec::new();
     let mut blocked = Vec::new();
     let mut stamped = true;
@@ -369,7 +379,9 @@ fn walk_output(out: &Path) -> std::io::Result<Walk> {
                 format!("{prefix}/{name}")
             };
             let file_type = entry.file_type()?;
-            if file_type.is_dir() {
+            if file_type.is_dir() && listing == Listing::FilesOnly {
+                pending.push(relative);
+            } else if file_type.is_dir() {
                 let stamp = fs::symlink_metadata(entry.path())
                     .ok()
                     .and_then(|m| Stamp::of(&m));
@@ -419,7 +431,7 @@ pub fn read_output_tree(out: &Path) -> std::io::Result<BTreeMap<String, Vec<u8>>
     if !out.exists() {
         return Ok(BTreeMap::new());
     }
-    let walk = walk_output(out)?;
+    let walk = walk_output(out, Listing::FilesOnly)?;
     // The walk is cheap; reading tens of thousands of small files is not: read on all cores.
     crate::parallel::map_ordered(&walk.files(), 256, |&index| {
         let path = &walk.entries[index].path;
@@ -443,7 +455,7 @@ pub fn compare_output_tree<C: FileContent>(
         // Every planned file is to create.
         return Ok((plan.changes_from(&BTreeMap::new(), &[]), None));
     }
-    let mut walk = walk_output(out)?;
+    let mut walk = walk_output(out, Listing::FoldersAndFiles)?;
     let files = walk.files();
     let (classified, changes) = classify_output_files(out, &walk, &files, plan, |_| false)?;
     if !changes.is_empty() || !changes.conflicts.is_empty() {
@@ -462,7 +474,7 @@ pub fn read_output_changes<C: FileContent>(
     if !out.exists() {
         return Ok((plan.changes_from(&BTreeMap::new(), &[]), BTreeMap::new()));
     }
-    let walk = walk_output(out)?;
+    let walk = walk_output(out, Listing::FilesOnly)?;
     let files = walk.files();
     let keep = |class| class != ExistingFile::Unchanged;
     let (classified, changes) = classify_output_files(out, &walk, &files, plan, keep)?;
@@ -515,7 +527,7 @@ fn classify_output_files<C: FileContent>(
 /// The stamps of every folder and file under `out`, without reading any file; `None` where the
 /// platform gives no stamps.
 pub fn stamp_output_tree(out: &Path) -> std::io::Result<Option<Vec<StampedPath>>> {
-    let mut walk = walk_output(out)?;
+    let mut walk = walk_output(out, Listing::FoldersAndFiles)?;
     let files = walk.files();
     let stamps = crate::parallel::map_ordered(&files, 512, |&index| {
         fs::symlink_metadata(out.join(&walk.entries[index].path)).map(|m| Stamp::of(&m))
