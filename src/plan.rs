@@ -271,6 +271,29 @@ mod tests {
         // Not b and the kustomization (not on disk), nor d (someone else's), nor e (not planned).
         let found: Vec<&str> = plan.files_found(&changes).collect();
         assert_eq!(found, ["cluster/role/a.yaml", "cluster/role/c.yaml"]);
+        // Only a is on disk as planned (e is on disk, but not planned).
+        for (name, unchanged) in [
+            ("a", true),
+            ("b", false),
+            ("c", false),
+            ("d", false),
+            ("e", false),
+        ] {
+            let path = format!("cluster/role/{name}.yaml");
+            assert_eq!(plan.is_unchanged(&changes, &path), unchanged, "{name}");
+        }
+        // Kept: the files not as planned, whatever they are to it.
+        let (same_changes, differing) = plan.changes_keeping_differing(existing.clone());
+        assert_eq!(same_changes, changes);
+        let kept: Vec<&str> = differing.keys().map(String::as_str).collect();
+        assert_eq!(
+            kept,
+            [
+                "cluster/role/c.yaml",
+                "cluster/role/d.yaml",
+                "cluster/role/e.yaml"
+            ]
+        );
     }
 
     /// A symlink (or any entry that is neither a file nor a folder) where the plan writes a
@@ -416,14 +439,19 @@ impl<C: FileContent> Plan<C> {
     /// found there as tenet's own: unchanged or to update. Not those to create (they are not
     /// there) nor the conflicts (someone else's files).
     pub fn files_found(&self, changes: &TreeChanges) -> impl Iterator<Item = &str> {
-        let listed = |list: &[String], path: &str| {
-            list.binary_search_by(|listed| listed.as_str().cmp(path))
-                .is_ok()
-        };
         self.files
             .keys()
             .map(String::as_str)
             .filter(move |path| !listed(&changes.create, path) && !listed(&changes.conflicts, path))
+    }
+
+    /// Whether the plan's file at `path` is on disk as planned, by the `changes` found
+    /// comparing this plan with an output directory (which count those without listing them).
+    pub fn is_unchanged(&self, changes: &TreeChanges, path: &str) -> bool {
+        self.files.contains_key(path)
+            && !listed(&changes.create, path)
+            && !listed(&changes.update, path)
+            && !listed(&changes.conflicts, path)
     }
 
     /// Compares the plan with the files now in an output directory (relative path to bytes).
@@ -434,6 +462,32 @@ impl<C: FileContent> Plan<C> {
             .collect();
         self.changes_from(&classified, &[])
     }
+
+    /// [`Self::changes_against`] the files of an output tree, keeping of them only those that
+    /// are not as planned (each file classified once).
+    pub fn changes_keeping_differing(
+        &self,
+        mut files: BTreeMap<String, Vec<u8>>,
+    ) -> (TreeChanges, BTreeMap<String, Vec<u8>>) {
+        let classes: Vec<ExistingFile> = (files.iter())
+            .map(|(path, bytes)| self.classify_existing(path, bytes))
+            .collect();
+        let existing = files
+            .keys()
+            .map(String::as_str)
+            .zip(classes.iter().copied());
+        let changes = self.changes_from(&existing.collect(), &[]);
+        // `retain` visits the files in key order, as they were classified.
+        let mut classes = classes.into_iter();
+        files.retain(|_, _| classes.next() != Some(ExistingFile::Unchanged));
+        (changes, files)
+    }
+}
+
+/// Whether `path` is in `list` (sorted).
+fn listed(list: &[String], path: &str) -> bool {
+    list.binary_search_by(|listed| listed.as_str().cmp(path))
+        .is_ok()
 }
 
 /// Whether `path` or a folder above it is one of `blocked` (sorted).
@@ -442,9 +496,5 @@ fn is_blocked(path: &str, blocked: &[String]) -> bool {
         return false;
     }
     let folders = path.match_indices('/').map(|(end, _)| &path[..end]);
-    folders.chain([path]).any(|prefix| {
-        blocked
-            .binary_search_by(|entry| entry.as_str().cmp(prefix))
-            .is_ok()
-    })
+    folders.chain([path]).any(|prefix| listed(blocked, prefix))
 }

@@ -28,7 +28,7 @@ use tenet::pipeline::{
     Compiled, RenderedBy, compile_as, compile_validated, render_texts, render_texts_from,
     validate_sources,
 };
-use tenet::plan::{Digest, ExistingFile, FileContent, Plan, TreeChanges};
+use tenet::plan::{Digest, FileContent, Plan, TreeChanges};
 use tenet::rbac::Evaluator;
 use tenet::record::{EntryKind, OutputRecord, RECORD_FILE, input_key};
 use tenet::templates::TemplateSet;
@@ -807,19 +807,7 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
                         }
                     ));
                 }
-                let mut files = tree.files;
-                let classes: Vec<ExistingFile> = (files.iter())
-                    .map(|(path, bytes)| plan.classify_existing(path, bytes))
-                    .collect();
-                let existing = files
-                    .keys()
-                    .map(String::as_str)
-                    .zip(classes.iter().copied());
-                let changes = plan.changes_from(&existing.collect(), &[]);
-                // `retain` visits the files in the same (key) order.
-                let mut classes = classes.into_iter();
-                files.retain(|_, _| classes.next() != Some(ExistingFile::Unchanged));
-                (changes, files)
+                plan.changes_keeping_differing(tree.files)
             }
             Err(err) => {
                 eprintln!("error: {err}");
@@ -847,17 +835,8 @@ fn diff(args: &DiffArgs, printer: &Printer) -> u8 {
             }
         },
     };
-    // The plan's objects in files that do not change.
-    let changed = |list: &[String], path: &str| {
-        list.binary_search_by(|listed| listed.as_str().cmp(path))
-            .is_ok()
-    };
-    let unchanged = |path: &str| {
-        plan.files.contains_key(path)
-            && !changed(&changes.create, path)
-            && !changed(&changes.update, path)
-            && !changed(&changes.conflicts, path)
-    };
+    // The plan's files that do not change.
+    let unchanged = |path: &str| plan.is_unchanged(&changes, path);
     let to_render = (changes
         .create
         .iter()
