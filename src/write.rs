@@ -272,22 +272,12 @@ impl FreshOutput<'_, '_> {
     }
 
     fn stage_file(&self, relative: &str, parts: &[&str]) -> Result<(), WriteError> {
-        let path = self.staging.join(relative);
-        self.step("write", &path)?;
         let text = match parts {
             [text] => std::borrow::Cow::Borrowed(*text),
             parts => std::borrow::Cow::Owned(parts.concat()),
         };
-        match fs::write(&path, text.as_bytes()) {
-            // The first file of its folder: create the folder (and any above it) and retry.
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                let folder = path.parent().unwrap_or(&self.staging);
-                self.step("create directory", folder)?;
-                fs::create_dir_all(folder).map_err(io_error("create directory", folder))?;
-                fs::write(&path, text.as_bytes()).map_err(io_error("write", &path))
-            }
-            written => written.map_err(io_error("write", &path)),
-        }
+        let path = self.staging.join(relative);
+        write_staged(&path, text.as_bytes(), |name, path| self.step(name, path))
     }
 
     /// Moves every staged folder and file into the output directory, once `plan` (whose every
@@ -351,6 +341,26 @@ impl Drop for FreshOutput<'_, '_> {
             let _ = fs::remove_file(self.lock.out.join(LOCK_FILE));
             remove_folders(&self.created);
         }
+    }
+}
+
+/// Writes `text` at `path` in a staging folder, creating its folder (and any above it, the
+/// staging folder included) when it is the first file there; `step` is told of each write
+/// and folder creation before it happens.
+fn write_staged(
+    path: &Path,
+    text: &[u8],
+    mut step: impl FnMut(&'static str, &Path) -> Result<(), WriteError>,
+) -> Result<(), WriteError> {
+    step("write", path)?;
+    match fs::write(path, text) {
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            let folder = path.parent().unwrap_or(path);
+            step("create directory", folder)?;
+            fs::create_dir_all(folder).map_err(io_error("create directory", folder))?;
+            fs::write(path, text).map_err(io_error("write", path))
+        }
+        written => written.map_err(io_error("write", path)),
     }
 }
 
@@ -547,8 +557,6 @@ struct Transaction<'a, 'f> {
     /// The hidden folder where files of folders that do not exist yet are staged, so that
     /// each such folder moves in whole, with one rename.
     staging: PathBuf,
-    /// Folders created inside `staging`, so each is created once.
-    staging_dirs: std::collections::HashSet<PathBuf>,
     /// Files staged beside their targets, in the order they are moved into place.
     staged: Vec<PathBuf>,
     /// How many of `staged` are in place already (the rest are still beside their targets).
@@ -601,7 +609,6 @@ impl Transaction<'_, '_> {
             out,
             fault,
             staging: out.join(STAGING_DIR),
-            staging_dirs: std::collections::HashSet::new(),
             staged: Vec::new(),
             staged_moved: 0,
             backed_up: Vec::new(),
@@ -612,25 +619,6 @@ impl Transaction<'_, '_> {
 
     fn step(&mut self, name: &'static str, path: &Path) -> Result<(), WriteError> {
         (self.fault)(name, path).map_err(io_error(name, path))
-    }
-
-    /// Creates the folders of `path` inside the staging folder (and the staging folder).
-    fn create_staging_parents(&mut self, path: &Path) -> Result<(), WriteError> {
-        let mut missing = Vec::new();
-        let mut dir = path.parent();
-        while let Some(d) = dir {
-            if self.staging_dirs.contains(d) || !d.starts_with(&self.staging) {
-                break;
-            }
-            missing.push(d.to_path_buf());
-            dir = d.parent();
-        }
-        for dir in missing.into_iter().rev() {
-            self.step("create directory", &dir)?;
-            fs::create_dir(&dir).map_err(io_error("create directory", &dir))?;
-            self.staging_dirs.insert(dir);
-        }
-        Ok(())
     }
 
     fn run(&mut self, texts: &Plan, changes: &TreeChanges) -> Result<(), WriteError> {
@@ -644,26 +632,24 @@ impl Transaction<'_, '_> {
         let mut beside = Vec::new();
         let mut new_folders = std::collections::BTreeSet::new();
         for relative in changes.create.iter().chain(&changes.update) {
-            let staged = match highest_missing_folder(self.out, relative, &mut exists) {
+            let text = texts.files.get(relative.as_str()).ok_or_else(|| {
+                let missing = io::Error::other("no text for this file (a bug in tenet)");
+                io_error("write", &self.out.join(relative))(missing)
+            })?;
+            match highest_missing_folder(self.out, relative, &mut exists) {
                 Some(folder) => {
                     new_folders.insert(folder);
                     let staged = self.staging.join(relative);
-                    self.create_staging_parents(&staged)?;
-                    staged
+                    write_staged(&staged, text.as_bytes(), |name, path| self.step(name, path))?;
                 }
                 None => {
                     let staged = sibling(&self.out.join(relative), STAGED_SUFFIX);
                     beside.push(relative);
                     self.staged.push(staged.clone());
-                    staged
+                    self.step("write", &staged)?;
+                    fs::write(&staged, text).map_err(io_error("write", &staged))?;
                 }
-            };
-            self.step("write", &staged)?;
-            let text = texts.files.get(relative.as_str()).ok_or_else(|| {
-                let missing = io::Error::other("no text for this file (a bug in tenet)");
-                io_error("write", &staged)(missing)
-            })?;
-            fs::write(&staged, text).map_err(io_error("write", &staged))?;
+            }
         }
         // 2. Move replaced and removed originals aside.
         for relative in changes.update.iter().chain(&changes.remove) {
