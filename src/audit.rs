@@ -563,7 +563,8 @@ pub fn audit_parts_then<T>(
         }
     }
     let mut findings: BTreeSet<Finding> = BTreeSet::new();
-    // The RBAC invariants first, so that the evaluator is gone before the network view is built.
+    // The RBAC invariants first, so that the evaluator is gone (`then` takes it; `audit_parts`
+    // drops it) before the network view is built.
     let evaluator = builder.build();
     rbac_findings(
         &evaluator,
